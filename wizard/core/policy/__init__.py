@@ -1,0 +1,1 @@
+"""Key policies as data: build, lint, simulate, diff and render."""
