@@ -124,7 +124,7 @@ def from_dict(
             kwargs[name] = converted
     values = Values(**kwargs, options=PolicyOptions(**options))
     if check_values:
-        problems.extend(_locate(validate(values), path))
+        problems.extend(locate_problems(validate(values), path))
     extra = {k: data[k] for k in _FOREIGN if k in data}
     return LoadedConfig(Path(path), values, problems, extra)
 
@@ -166,7 +166,7 @@ def _type_words(kind: type) -> str:
 _FIELD_KEYS = {name: f"{s}.{k}" for (s, k), (name, _) in _SCALARS.items()}
 
 
-def _locate(problems: list[Problem], path: Path) -> list[Problem]:
+def locate_problems(problems: list[Problem], path: Path) -> list[Problem]:
     """Rename value problems from field names to the file's dotted keys."""
     located = []
     for problem in problems:

@@ -1,0 +1,1 @@
+"""Headless commands: thin faces over the core, one module per command group."""

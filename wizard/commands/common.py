@@ -1,0 +1,69 @@
+"""What the headless commands share: loading values and reporting problems."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from wizard.core import store
+from wizard.core.errors import ConfigError, InputError
+from wizard.core.helm import prefill, read_harbor_values
+from wizard.core.values import Values, validate
+
+
+def load_values(
+    config: Path | None,
+    harbor_values: Path | None = None,
+    *,
+    required: bool = True,
+    err: TextIO | None = None,
+) -> Values | None:
+    """Values from the config file (and a Harbor values.yaml), checked.
+
+    Raises ConfigError listing every problem when the values cannot be used.
+    Returns None when ``required`` is false and no config file exists.
+    """
+    path = config or store.DEFAULT_PATH
+    if not path.exists() and not required and config is None:
+        return None
+    if path.exists() or config is not None or harbor_values is None:
+        loaded = store.load(path, check_values=False)
+        values, problems = loaded.values, loaded.problems
+    else:
+        values, problems = Values(), []
+    if harbor_values is not None:
+        storage = read_harbor_values(harbor_values)
+        values = prefill(values, storage)
+        if err is not None:
+            for note in storage.notes:
+                err.write(f"note: {harbor_values}: {note}\n")
+    problems = problems + store.locate_problems(validate(values), path)
+    errors = [p for p in problems if p.severity == "error"]
+    if err is not None:
+        for warning in (p for p in problems if p.severity == "warning"):
+            err.write(f"warning: {warning.field}: {warning.message}\n")
+    if errors:
+        raise ConfigError(
+            "The values cannot be used:\n"
+            + "\n".join(f"  {p.field}: {p.message}" for p in errors)
+        )
+    return values
+
+
+def read_json_file(path: str, what: str) -> Any:
+    """Parse a JSON file (``-`` is standard input); InputError when unusable."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text("utf-8")
+    except OSError as error:
+        raise InputError(f"{what} {path} cannot be read: {error.strerror}.") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{what} {path} is not UTF-8 text.") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{what} {path} is not valid JSON: {error.msg} "
+            f"(line {error.lineno}, column {error.colno})."
+        ) from None
