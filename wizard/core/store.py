@@ -44,6 +44,7 @@ _SCALARS: dict[tuple[str, str], tuple[str, type]] = {
     ("rotation", "period_days"): ("rotation_period_days", int),
     ("monitoring", "alarm_email"): ("alarm_email", str),
 }
+_SECTIONS = {s for s, _ in _SCALARS} | {"policy"}
 _OPTION_FIELDS = {f.name: f for f in dataclasses.fields(PolicyOptions)}
 # Sections owned by other parts of the tool: kept verbatim, checked there.
 _FOREIGN = ("attestations", "session")
@@ -103,6 +104,9 @@ def from_dict(
         report("version", f"version must be {VERSION}, not {version!r}.")
     for section, table in data.items():
         if section == "version" or section in _FOREIGN:
+            continue
+        if section not in _SECTIONS:
+            report(section, f"unknown section [{section}]; see the README.")
             continue
         if not isinstance(table, dict):
             report(section, f"{section} must be a table ([{section}]).")
