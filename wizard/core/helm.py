@@ -35,9 +35,13 @@ def read_harbor_values(path: Path) -> HarborStorage:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
-        raise InputError(f"Harbor values file {path} cannot be read: {error.strerror}.")
+        raise InputError(
+            f"Harbor values file {path} cannot be read: {error.strerror}."
+        ) from None
     except yaml.YAMLError as error:
-        raise InputError(f"Harbor values file {path} is not valid YAML: {error}.")
+        raise InputError(
+            f"Harbor values file {path} is not valid YAML: {error}."
+        ) from None
     storage = _dig(data, "persistence", "imageChartStorage")
     if not isinstance(storage, dict):
         raise InputError(
