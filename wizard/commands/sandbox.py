@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-SCENARIOS = ("guide-as-written", "hardened", "empty")
+SCENARIOS = ("guide-as-written", "hardened", "empty", "no-bucket-key", "many-keys:N")
 
 
 def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:

@@ -151,7 +151,7 @@ def _administration(values: Values) -> GeneratedStatement | None:
     admins = _managers(values)
     if not admins:
         return None
-    actions = ADMIN_ACTIONS
+    actions: tuple[str, ...] = ADMIN_ACTIONS
     if values.break_glass_principals:
         # Policy changes go to the break-glass role only (correction 9).
         actions = tuple(a for a in actions if a != "kms:PutKeyPolicy")
