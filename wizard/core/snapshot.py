@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeAlias, TypeVar, Union
 
 UnknownKind = Literal[
     "access_denied",  # the permission named in ``permission`` was denied
@@ -39,7 +39,8 @@ class Unknown:
 
 
 T = TypeVar("T")
-Read = T | Unknown
+# A generic alias needs Union on Python 3.11 (no `type` statement yet).
+Read: TypeAlias = Union[T, Unknown]  # noqa: UP007
 """A value read from AWS, or why it could not be read."""
 
 
