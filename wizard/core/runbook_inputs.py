@@ -1,0 +1,497 @@
+"""What the runbook reads from other parts of the tool, as plain rows.
+
+The audit document (``harbor-kms audit --format json``), the apply journals
+(JSON Lines, :mod:`wizard.core.apply.journal`), the checklist catalog and the
+config file's ``[attestations]`` become small frozen rows the templates show.
+Every text taken from a file goes through :func:`runbook_text.clean`, which
+drops credential-named fields and redacts credential-like strings; escaping for
+Markdown or HTML happens at render time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from wizard.core import runbook_text as text
+from wizard.core.checklist.model import Item
+from wizard.core.runbook_text import Placeholders, clean
+from wizard.core.values import Values
+
+STATUSES = ("pass", "fail", "unknown", "attested", "not_attested", "not_checked")
+"""The checklist's verdicts, and ``not_checked`` for items no audit covered."""
+
+
+class InputProblem(ValueError):
+    """An input file has the wrong shape or belongs to another key."""
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    """One checklist item with its verdict, evidence and how to check it again."""
+
+    id: str
+    section: str
+    title: str
+    status: str
+    evidence: str
+    reason: str
+    checked_at: str
+    remediation: str
+    verify: tuple[str, ...]
+    attested_by: str
+    attested_at: str
+    attestation_note: str
+
+
+@dataclass(frozen=True)
+class AttestedRow:
+    """An item a person vouched for, and who did."""
+
+    item_id: str
+    title: str
+    by: str
+    at: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Rewording:
+    """A checklist line the tool words differently from the guide, and why."""
+
+    item_id: str
+    guide_text: str
+    title: str
+    correction: str
+
+
+def rewordings(catalog: Sequence[Item]) -> tuple[Rewording, ...]:
+    """The catalog's items whose title corrects the guide's wording."""
+    return tuple(
+        Rewording(item.id, item.guide_text, item.title, item.correction)
+        for item in catalog
+        if item.correction
+    )
+
+
+@dataclass(frozen=True)
+class JournalFile:
+    """One journal's records (JSON Lines, oldest first) and where it is."""
+
+    path: str
+    records: tuple[Mapping[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One step an apply or rollback run took, from its journal."""
+
+    journal: str
+    run: str
+    at: str
+    change: str
+    summary: str
+    status: str
+    by: str
+    backup: str
+    error: str
+    undo: str
+    """How the plan said to undo this change, in words."""
+
+
+@dataclass(frozen=True)
+class RollbackStep:
+    """One thing to do to put the key back as it was."""
+
+    what: str
+    command: str
+
+
+@dataclass(frozen=True)
+class RotationPlan:
+    """The key's rotation: state, period, next date, and where that came from."""
+
+    enabled: str
+    period_days: str
+    next_rotation: str
+    basis: str
+
+
+# Read-only AWS CLI commands that show what a permission reads; the checklist
+# catalog names the permissions each item needs (STYLE section 9).
+READ_COMMANDS = {
+    "kms:DescribeKey": "aws kms describe-key --key-id {key_arn} --region {region}",
+    "kms:GetKeyPolicy": "aws kms get-key-policy --key-id {key_arn} --policy-name "
+    "default --region {region} --query Policy --output text",
+    "kms:GetKeyRotationStatus": "aws kms get-key-rotation-status --key-id "
+    "{key_arn} --region {region}",
+    "kms:ListKeyRotations": "aws kms list-key-rotations --key-id {key_arn} "
+    "--region {region}",
+    "kms:ListResourceTags": "aws kms list-resource-tags --key-id {key_arn} "
+    "--region {region}",
+    "kms:ListGrants": "aws kms list-grants --key-id {key_arn} --region {region}",
+    "kms:ListAliases": "aws kms list-aliases --key-id {key_arn} --region {region}",
+    "s3:GetEncryptionConfiguration": "aws s3api get-bucket-encryption --bucket "
+    "{bucket} --region {region}",
+    "s3:GetBucketPolicy": "aws s3api get-bucket-policy --bucket {bucket} "
+    "--region {region}",
+    "s3:GetBucketPublicAccessBlock": "aws s3api get-public-access-block "
+    "--bucket {bucket} --region {region}",
+    "s3:GetBucketLocation": "aws s3api get-bucket-location --bucket {bucket}",
+    "cloudtrail:DescribeTrails": "aws cloudtrail describe-trails --region {region}",
+    "cloudtrail:GetTrailStatus": "for trail in $(aws cloudtrail describe-trails "
+    "--region {region} --query 'trailList[].TrailARN' --output text); do aws "
+    'cloudtrail get-trail-status --name "$trail" --region {region}; done',
+    "cloudtrail:GetEventSelectors": "for trail in $(aws cloudtrail describe-trails "
+    "--region {region} --query 'trailList[].TrailARN' --output text); do aws "
+    'cloudtrail get-event-selectors --trail-name "$trail" --region {region}; done',
+    "cloudtrail:LookupEvents": "aws cloudtrail lookup-events --lookup-attributes "
+    "AttributeKey=ResourceName,AttributeValue={key_arn} --max-results 20 "
+    "--region {region}",
+    "logs:DescribeMetricFilters": "aws logs describe-metric-filters --region {region}",
+    "cloudwatch:DescribeAlarms": "aws cloudwatch describe-alarms --region {region}",
+    "cloudwatch:ListDashboards": "aws cloudwatch list-dashboards --region {region}",
+    "cloudwatch:GetDashboard": "for board in $(aws cloudwatch list-dashboards "
+    "--region {region} --query 'DashboardEntries[].DashboardName' --output text); "
+    'do aws cloudwatch get-dashboard --dashboard-name "$board" --region {region}; '
+    "done",
+    "events:ListRules": "aws events list-rules --region {region}",
+    "events:ListTargetsByRule": "for rule in $(aws events list-rules --region "
+    "{region} --query 'Rules[].Name' --output text); do aws events "
+    'list-targets-by-rule --rule "$rule" --region {region}; done',
+    "config:DescribeConfigRules": "aws configservice describe-config-rules "
+    "--region {region}",
+    "config:DescribeComplianceByConfigRule": "aws configservice "
+    "describe-compliance-by-config-rule --region {region}",
+    "iam:GetRole": "aws iam get-role --role-name {role_name}",
+    "iam:ListOpenIDConnectProviders": "aws iam list-open-id-connect-providers",
+    "sts:GetCallerIdentity": "aws sts get-caller-identity",
+}
+
+
+def _when(value: Any) -> str:
+    # TOML gives datetimes (attestations), JSON gives ISO 8601 strings.
+    moment = value if isinstance(value, datetime) else text.parse_time(value)
+    return text.stamp(moment) if moment else clean(value)
+
+
+def check_audit_key(audit: Mapping[str, Any], values: Values) -> None:
+    """Refuse an audit of another key: its verdicts would describe the wrong key."""
+    key = audit.get("key")
+    arn = key.get("arn") or key.get("key_arn") if isinstance(key, Mapping) else key
+    if not isinstance(audit.get("items"), list):
+        raise InputProblem("The audit has no 'items' list; is it audit --format json?")
+    if isinstance(arn, str) and arn.startswith("arn:") and arn != values.key_arn:
+        raise InputProblem(
+            f"The audit is of key {clean(arn)}, but the values name key "
+            f"{values.key_arn}; run the audit with the same config."
+        )
+
+
+def audit_time(audit: Mapping[str, Any] | None) -> str:
+    """When the audit read the account, as printed; 'not audited' without one."""
+    if audit is None:
+        return "not audited"
+    for name in ("read_at", "generated_at", "at", "time"):
+        if audit.get(name):
+            return _when(audit[name])
+    key = audit.get("key")
+    if isinstance(key, Mapping) and key.get("read_at"):
+        return _when(key["read_at"])
+    return "not recorded in the audit"
+
+
+def checklist_rows(
+    audit: Mapping[str, Any] | None,
+    catalog: Sequence[Item],
+    attestations: Mapping[str, Any],
+    fill: Placeholders,
+) -> tuple[ChecklistRow, ...]:
+    """Audit verdicts in catalog order; catalog items the audit lacks: not checked."""
+    by_id = {item.id: item for item in catalog}
+    found = _audit_items(audit)
+    ids = list(dict.fromkeys([*by_id, *found]))
+    default_time = audit_time(audit)
+    rows = []
+    for item_id in ids:
+        verdict = found.get(item_id, {})
+        info = by_id.get(item_id)
+        claim = _attestation(attestations.get(item_id))
+        rows.append(
+            ChecklistRow(
+                id=item_id,
+                section=clean(verdict.get("section") or _attr(info, "section")),
+                title=clean(verdict.get("title") or _attr(info, "title")) or item_id,
+                status=_status(verdict.get("status", "not_checked"), item_id),
+                evidence=clean(verdict.get("evidence")) or "none recorded",
+                reason=clean(verdict.get("reason")) or "none given",
+                checked_at=_when(verdict["checked_at"])
+                if verdict.get("checked_at")
+                else (default_time if verdict else "not checked"),
+                remediation=_remediation(
+                    verdict.get("remediation") if verdict else None, fill
+                ),
+                verify=_verify(info, fill),
+                attested_by=claim[0],
+                attested_at=claim[1],
+                attestation_note=claim[2],
+            )
+        )
+    return tuple(rows)
+
+
+def _audit_items(audit: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+    items: dict[str, Mapping[str, Any]] = {}
+    for index, item in enumerate((audit or {}).get("items", [])):
+        if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
+            raise InputProblem(f"Audit item {index} has no 'id'.")
+        if "status" not in item:
+            raise InputProblem(f"Audit item {item['id']!r} has no 'status'.")
+        items[item["id"]] = item
+    return items
+
+
+def _status(value: Any, item_id: str) -> str:
+    status = str(value).lower().replace(" ", "_")
+    if status not in STATUSES:
+        raise InputProblem(
+            f"Audit item {item_id!r} has status {clean(value)!r}; expected one "
+            f"of {', '.join(STATUSES)}."
+        )
+    return status
+
+
+def _remediation(value: Any, fill: Placeholders) -> str:
+    if isinstance(value, Mapping):
+        parts = [
+            clean(value.get(k)) for k in ("text", "summary", "cli") if value.get(k)
+        ]
+        return fill.fill(" ".join(parts)) if parts else "none needed"
+    return fill.fill(clean(value)) if value else "none needed"
+
+
+def _attr(item: Item | None, name: str) -> str:
+    return str(getattr(item, name)) if item is not None else ""
+
+
+def _verify(item: Item | None, fill: Placeholders) -> tuple[str, ...]:
+    """Read-only commands for the permissions the item's evaluator needs.
+
+    Permissions that write (the probe's s3:PutObject, kms:Decrypt) have no
+    entry in :data:`READ_COMMANDS`, so nothing here changes the account.
+    """
+    if item is None:
+        return ()
+    commands = [READ_COMMANDS[p] for p in item.permissions if p in READ_COMMANDS]
+    return tuple(fill.fill(c) for c in dict.fromkeys(commands))
+
+
+def _attestation(value: Any) -> tuple[str, str, str]:
+    """(by, at, note) of a config attestation; empty strings when there is none."""
+    if value is None:
+        return "", "", ""
+    if isinstance(value, str):
+        return clean(value), "", ""
+    if not isinstance(value, Mapping):
+        raise InputProblem("An [attestations] entry must be a table or a name.")
+    by = clean(value.get("by") or value.get("attested_by")) or "not recorded"
+    at = _when(value.get("at")) if value.get("at") else "not recorded"
+    return by, at, clean(value.get("note"))
+
+
+def attested(rows: Sequence[ChecklistRow]) -> tuple[AttestedRow, ...]:
+    """Items vouched for by a person, with who and when."""
+    return tuple(
+        AttestedRow(
+            row.id,
+            row.title,
+            row.attested_by or "not recorded",
+            row.attested_at or row.checked_at,
+            row.attestation_note or row.evidence,
+        )
+        for row in rows
+        if row.attested_by or row.status == "attested"
+    )
+
+
+def count(rows: Sequence[ChecklistRow]) -> dict[str, int]:
+    """How many items have each status (every status listed, zeros too)."""
+    counts = {text.status_word(s): 0 for s in STATUSES}
+    for row in rows:
+        counts[text.status_word(row.status)] += 1
+    return counts
+
+
+def identity_words(identity: Mapping[str, Any] | None) -> str:
+    """Who: the STS caller's ARN, from GetCallerIdentity or a journal record."""
+    if not identity:
+        return "not recorded"
+    for name in ("Arn", "arn", "caller_arn"):
+        if isinstance(identity.get(name), str):
+            return clean(identity[name])
+    return "not recorded"
+
+
+def read_changes(journals: Sequence[JournalFile]) -> tuple[Change, ...]:
+    """The steps of every run in ``journals``, in the order they ran.
+
+    Each journal is one run (apply or rollback) starting with its ``start``
+    record; a step's last record wins, as in
+    :func:`wizard.core.apply.journal.read_journal`, but its time is kept.
+    """
+    changes: dict[tuple[int, str, int], Change] = {}
+    for number, journal in enumerate(journals, start=1):
+        start = journal.records[0] if journal.records else {}
+        if start.get("type") != "start":
+            raise InputProblem(f"{journal.path} is not a harbor-kms journal.")
+        run = f"{clean(start.get('command')) or 'apply'} {number}"
+        by = identity_words(_first_mapping(start, "caller", "identity"))
+        plan = _plan_changes(start.get("plan"))
+        for record in journal.records[1:]:
+            if record.get("type") != "step":
+                continue
+            name = clean(record.get("change")) or "change"
+            backup = record.get("backup")
+            changes[(number, name, int(record.get("index", 0)))] = Change(
+                journal=journal.path,
+                run=run,
+                at=_when(record.get("at")) or "not recorded",
+                change=name,
+                summary=plan.get(name, {}).get("title", name),
+                status=clean(record.get("status")) or "started",
+                by=by,
+                backup=clean(backup.get("path")) if isinstance(backup, Mapping) else "",
+                error=clean(record.get("error")),
+                undo=plan.get(name, {}).get("undo", ""),
+            )
+    return tuple(changes.values())
+
+
+def _first_mapping(record: Mapping[str, Any], *names: str) -> Mapping[str, Any] | None:
+    for name in names:
+        if isinstance(record.get(name), Mapping):
+            found: Mapping[str, Any] = record[name]
+            return found
+    return None
+
+
+def _plan_changes(plan: Any) -> dict[str, dict[str, str]]:
+    """Title and undo text of each planned change, by change id."""
+    changes = plan.get("changes", []) if isinstance(plan, Mapping) else []
+    found: dict[str, dict[str, str]] = {}
+    for change in changes if isinstance(changes, list) else []:
+        if isinstance(change, Mapping) and change.get("id"):
+            found[clean(change["id"])] = {
+                "title": clean(change.get("title")) or clean(change["id"]),
+                "undo": clean(change.get("undo")),
+            }
+    return found
+
+
+def policy_state(changes: Sequence[Change]) -> str:
+    """One sentence: whether the final policy is on the key, from the journal."""
+    applied = [c for c in changes if "policy" in c.change and c.status == "done"]
+    if not applied:
+        return (
+            "Not applied yet: this is the policy harbor-kms apply will write, "
+            "after a backup of the current one."
+        )
+    last = applied[-1]
+    verb = "Restored by a rollback" if last.run.startswith("rollback") else "Applied"
+    return f"{verb} on {last.at} by {last.by}."
+
+
+def rollback_steps(
+    changes: Sequence[Change], fill: Placeholders
+) -> tuple[RollbackStep, ...]:
+    """How to undo the last apply: the tool's rollback first, then by hand."""
+    applies = [c for c in changes if c.run.startswith("apply")]
+    done = [
+        c for c in applies if c.status == "done" and c.journal == applies[-1].journal
+    ]
+    if not done:
+        return (
+            RollbackStep(
+                "Nothing has been applied by this tool, so there is nothing to "
+                "roll back. Keep a copy of the current policy before any change:",
+                fill.fill(
+                    "aws kms get-key-policy --key-id {key_arn} --policy-name default "
+                    "--region {region} --query Policy --output text "
+                    "> key-policy-before.json"
+                ),
+            ),
+        )
+    steps = [
+        RollbackStep(
+            "Let the tool undo the last apply from its journal; it checks each "
+            "backup against the hash the journal recorded before restoring it:",
+            f"harbor-kms rollback --journal {fill.quote(done[-1].journal)}",
+        )
+    ]
+    for change in reversed(done):
+        if change.backup and "policy" in change.change:
+            command = fill.fill(
+                "aws kms put-key-policy --key-id {key_arn} --policy-name default "
+                "--region {region} --policy file://"
+            ) + fill.quote(change.backup)
+            steps.append(
+                RollbackStep(
+                    f"By hand, put back the key policy saved before {change.at}:",
+                    command,
+                )
+            )
+        elif change.undo or change.backup:
+            where = f" The state before is in {change.backup}." if change.backup else ""
+            steps.append(
+                RollbackStep(
+                    f"By hand, undo {change.summary}: {change.undo}{where}",
+                    "",
+                )
+            )
+    return tuple(steps)
+
+
+def rotation_plan(
+    values: Values, audit: Mapping[str, Any] | None, changes: Sequence[Change]
+) -> RotationPlan:
+    """Rotation state and next date (correction 15: one period after enabling)."""
+    period = values.rotation_period_days
+    enabled = [c for c in changes if "rotation" in c.change and c.status == "done"]
+    rotation = _audit_rotation(audit)
+    if rotation.get("next_rotation"):
+        return RotationPlan(
+            "yes",
+            clean(rotation.get("period_days") or period),
+            _when(rotation["next_rotation"]),
+            "As KMS reported it in the audit.",
+        )
+    if enabled and (moment := text.parse_time(_raw_time(enabled[-1]))):
+        return RotationPlan(
+            "yes",
+            str(period),
+            text.stamp(moment + timedelta(days=period)),
+            f"Rotation was enabled on {enabled[-1].at}; KMS rotates one period "
+            "later, then every period.",
+        )
+    flag = rotation.get("enabled")
+    state = ("yes" if flag else "no") if isinstance(flag, bool) else "not known"
+    return RotationPlan(
+        state,
+        str(period),
+        "not known",
+        "Enable rotation with the chosen period (or re-run the audit after "
+        "enabling it); the first rotation comes one period after enabling.",
+    )
+
+
+def _raw_time(change: Change) -> str:
+    # Change.at is already printed as "YYYY-MM-DD HH:MM:SS UTC".
+    return change.at.removesuffix(" UTC").replace(" ", "T") + "+00:00"
+
+
+def _audit_rotation(audit: Mapping[str, Any] | None) -> dict[str, Any]:
+    key = (audit or {}).get("key")
+    rotation = key.get("rotation") if isinstance(key, Mapping) else None
+    return dict(rotation) if isinstance(rotation, Mapping) else {}

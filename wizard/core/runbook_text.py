@@ -1,0 +1,236 @@
+"""Text helpers of the runbook: escaping, redaction, commands, corrections.
+
+Kept apart from :mod:`wizard.core.runbook` so each rule can be tested on its own:
+
+- :func:`md_escape` makes a value inert in Markdown text and table cells;
+- :func:`fence` picks a code fence no content can close early;
+- :func:`redact` removes anything that looks like an AWS credential;
+- :class:`Placeholders` fills ``{key_id}``-style commands with shell-safe values.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from wizard.core.arn import parse_arn
+from wizard.core.policy.explain import CORRECTIONS
+from wizard.core.values import Values
+
+# CommonMark lets any ASCII punctuation be backslash-escaped. These are the
+# characters that start inline markup (code, emphasis, links, raw HTML,
+# entities, strikethrough) or split a GFM table cell; escaping only these keeps
+# ARNs and bucket names readable in the raw file.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&!#])")
+_NEWLINES = re.compile(r"\s*[\r\n]+\s*")
+
+
+def md_escape(value: Any) -> str:
+    """``value`` as inert Markdown text: one line, markup characters escaped.
+
+    Raises:
+        ValueError: ``value`` is None, which means the view lacks a value; the
+            runbook must not show a blank where a fact belongs.
+    """
+    if value is None:
+        raise ValueError("a runbook value is None (missing)")
+    return _MD_SPECIAL.sub(r"\\\1", _NEWLINES.sub(" ", str(value)))
+
+
+def code(value: Any) -> str:
+    """``value`` as an inline code span, or escaped text when it cannot be one.
+
+    A span cannot hold a backtick, a table's ``|`` or a line break safely in
+    every Markdown dialect, so such values fall back to :func:`md_escape`.
+    """
+    plain = md_escape(value)
+    if any(c in str(value) for c in "`|\r\n"):
+        return plain
+    return f"`{value}`"
+
+
+def fence(content: str, info: str = "") -> str:
+    """An opening fence longer than any backtick run in ``content``.
+
+    CommonMark closes a fenced block only with a fence at least as long as the
+    opening one, so the block cannot be ended by its own content.
+    """
+    runs = [len(run) for run in re.findall(r"`+", content)]
+    return "`" * max(3, max(runs, default=0) + 1) + info
+
+
+_STATUS_WORDS = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "unknown": "UNKNOWN",
+    "attested": "ATTESTED",
+    "not_attested": "NOT ATTESTED",
+    "not_checked": "NOT CHECKED",
+}
+
+
+def status_word(status: str) -> str:
+    """The status as the runbook prints it (upper case, for scanning)."""
+    return _STATUS_WORDS.get(status, status.upper())
+
+
+def stamp(moment: datetime) -> str:
+    """A time as the runbook prints it: UTC, to the second."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 time from a file, or None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# Credentials never belong in a runbook, whatever the inputs carried.
+_SECRET_NAMES = re.compile(
+    r"(secret|session[_-]?token|security[_-]?token|password|credential)", re.I
+)
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?i)((?:aws_)?(?:secret_access_key|session_token|security_token)"
+    r"|SecretAccessKey|SessionToken)"
+    r"(\"?\s*[:=]\s*\"?)([^\s\"',;]+)"
+)
+# Access key ids: AKIA (long-term) and ASIA (temporary) followed by 16 characters.
+_ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
+# Session tokens are several hundred base64 characters; nothing else the runbook
+# shows (ARNs, ids, hashes) is a base64 run this long.
+_LONG_BASE64 = re.compile(r"[A-Za-z0-9+/]{100,}={0,2}")
+REDACTED = "[redacted]"
+
+
+def is_secret_name(name: str) -> bool:
+    """True for a field name that holds a credential (dropped from inputs)."""
+    return bool(_SECRET_NAMES.search(name))
+
+
+def redact(value: str) -> str:
+    """``value`` with credentials and credential-like strings replaced."""
+    value = _SECRET_ASSIGNMENT.sub(lambda m: m.group(1) + m.group(2) + REDACTED, value)
+    value = _ACCESS_KEY_ID.sub(REDACTED, value)
+    value = _LONG_BASE64.sub(REDACTED, value)
+    # The exporting process's own credentials, if the environment holds them.
+    for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        secret = os.environ.get(name, "")
+        if len(secret) >= 16:
+            value = value.replace(secret, REDACTED)
+    return value
+
+
+def clean(value: Any) -> str:
+    """A value from a file as text, credentials redacted (escaping comes later)."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return "; ".join(
+            f"{k}: {clean(v)}" for k, v in value.items() if not is_secret_name(str(k))
+        )
+    if isinstance(value, list | tuple):
+        return "; ".join(clean(v) for v in value)
+    return redact(str(value))
+
+
+_SHELL_SAFE = re.compile(r"[\w@%+=:,./-]+")
+
+
+@dataclass(frozen=True)
+class Placeholders:
+    """The values a checklist command may name, ready for a shell."""
+
+    key_id: str
+    key_arn: str
+    region: str
+    bucket: str
+    role_arn: str
+    role_name: str
+    account_id: str
+
+    @classmethod
+    def from_values(cls, values: Values) -> Placeholders:
+        """The placeholders for ``values``."""
+        role = parse_arn(values.harbor_role_arn)
+        return cls(
+            key_id=values.bare_key_id,
+            key_arn=values.key_arn,
+            region=values.region,
+            bucket=values.bucket,
+            role_arn=values.harbor_role_arn,
+            role_name=role.resource_name if role else values.harbor_role_arn,
+            account_id=values.account_id,
+        )
+
+    @staticmethod
+    def quote(value: str) -> str:
+        """``value`` as one shell word (checked values need no quotes)."""
+        return value if _SHELL_SAFE.fullmatch(value) else shlex.quote(value)
+
+    def fill(self, command: str) -> str:
+        """``command`` with each known ``{name}`` replaced by its quoted value.
+
+        Only the known names are replaced (not ``str.format``), because a
+        command may hold JSON whose braces are not placeholders.
+        """
+        for name, value in vars(self).items():
+            command = command.replace("{" + name + "}", self.quote(value))
+        return command
+
+
+# Where in the guide each correction applies, for a reader holding the guide.
+_GUIDE_PLACES = {
+    1: "Hardened Key Policy Template, Statement 3; Advanced Condition Keys 2",
+    2: "Hardened Key Policy Template, Statement 3",
+    3: "Hardened Key Policy Template, Statement 4",
+    4: "Advanced Condition Keys 4; Advanced Hardened Policy",
+    5: "Advanced Condition Keys 6 and 7; Advanced Hardened Policy",
+    6: "Hardened Key Policy Template, Statement 1; Common Misconfigurations 1",
+    7: "Understanding KMS Key Policies: Key Policy vs IAM Policy",
+    8: "Hardened Key Policy Template, Statement 6",
+    9: "Hardened Key Policy Template, Statement 2",
+    10: "Creating the Hardened Policy (put-key-policy)",
+    11: "Key Policy Validation: Test Policy Before Applying",
+    12: "Monitoring Key Rotation; CloudWatch Metrics; Set Up Alerts",
+    13: "Set Up Alerts",
+    14: "AWS Config Rules",
+    15: "Key Rotation Configuration; Troubleshooting Issue 4",
+    16: "Rotation Best Practices",
+}
+
+# Differences explain.CORRECTIONS does not carry, because no policy statement
+# depends on them; the runbook's other sections do.
+_MORE_DIFFERENCES = {
+    7: "The guide says the key policy is evaluated first and IAM cannot grant "
+    "cross-account access; KMS evaluates the key policy, IAM policies, grants, "
+    "SCPs and endpoint policies together, and any explicit Deny wins.",
+    11: "The guide tests the key policy with the IAM policy simulator, which "
+    "ignores KMS key policies; the tool evaluates the key policy itself.",
+    12: "The guide's AWS/KMS metrics (KeyRotationEnabled, NumberOfDecryptCalls, "
+    "UserErrorCount) do not exist; call counts are AWS/Usage CallCount per "
+    "account and region, and alarms come from CloudTrail metric filters.",
+    13: "Alarms that work are CloudWatch Logs metric filters on the CloudTrail "
+    "log group (CIS 4.7) for DisableKey, ScheduleKeyDeletion, PutKeyPolicy, "
+    "DisableKeyRotation and access denied on the key.",
+    14: "The AWS Config rule CMK_BACKING_KEY_ROTATION_ENABLED is correct.",
+    15: "The guide says the first rotation comes 365 days after the key was "
+    "created; it comes one rotation period (90 to 2560 days) after rotation is "
+    "enabled; the rotation schedule in this runbook is computed that way.",
+    16: "Old key material is kept while the key exists; deleting the key (after "
+    "7 to 30 days) deletes all of it, so this runbook never schedules deletion.",
+}
+
+
+def correction(number: int) -> tuple[str, str]:
+    """Where the guide is wrong and the difference, for correction ``number``."""
+    difference = CORRECTIONS.get(number) or _MORE_DIFFERENCES[number]
+    return _GUIDE_PLACES[number], difference
