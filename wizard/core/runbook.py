@@ -25,6 +25,7 @@ import jinja2
 
 from wizard import __version__
 from wizard.core import runbook_inputs as inputs
+from wizard.core import runbook_journal as journals
 from wizard.core import runbook_text as text
 from wizard.core.checklist.model import Item
 from wizard.core.errors import WizardError
@@ -32,12 +33,10 @@ from wizard.core.fsutil import write_atomic
 from wizard.core.policy.build import build_policy, build_statements
 from wizard.core.policy.formats import to_json
 from wizard.core.resources import data_dir
-from wizard.core.runbook_inputs import (
-    AttestedRow,
+from wizard.core.runbook_inputs import AttestedRow, ChecklistRow, Rewording
+from wizard.core.runbook_journal import (
     Change,
-    ChecklistRow,
     JournalFile,
-    Rewording,
     RollbackStep,
     RotationPlan,
 )
@@ -183,7 +182,7 @@ def _build(
     fill = text.Placeholders.from_values(values)
     if audit is not None:
         inputs.check_audit_key(audit, values)
-    changes = inputs.read_changes(journal)
+    changes = journals.read_changes(journal)
     checklist = inputs.checklist_rows(audit, catalog, attestations, fill)
     config_arg = f" --config {fill.quote(str(config_path))}" if config_path else ""
     return RunbookView(
@@ -197,7 +196,7 @@ def _build(
         # The same builder and format as ``policy render``: the fenced JSON
         # in the runbook is byte for byte what that command prints.
         policy_json=to_json(build_policy(values)),
-        policy_state=inputs.policy_state(changes),
+        policy_state=journals.policy_state(changes),
         statements=_statements(values),
         journal_source=", ".join(j.path for j in journal) or "none",
         changes=changes,
@@ -208,8 +207,8 @@ def _build(
         summary=tuple(Row(k, str(n)) for k, n in inputs.count(checklist).items()),
         attestations=inputs.attested(checklist),
         audit_command=f"harbor-kms audit{config_arg} --format json",
-        rollback=inputs.rollback_steps(changes, fill),
-        rotation=inputs.rotation_plan(values, audit, changes),
+        rollback=journals.rollback_steps(changes, fill),
+        rotation=journals.rotation_plan(values, audit, changes),
         corrections=_corrections(values),
         rewordings=inputs.rewordings(catalog),
     )

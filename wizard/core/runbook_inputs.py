@@ -1,8 +1,8 @@
-"""What the runbook reads from other parts of the tool, as plain rows.
+"""What the runbook reads about the checklist, as plain rows.
 
-The audit document (``harbor-kms audit --format json``), the apply journals
-(JSON Lines, :mod:`wizard.core.apply.journal`), the checklist catalog and the
-config file's ``[attestations]`` become small frozen rows the templates show.
+The audit document (``harbor-kms audit --format json``), the checklist catalog
+and the config file's ``[attestations]`` become small frozen rows the templates
+show (the journals are read by :mod:`wizard.core.runbook_journal`).
 Every text taken from a file goes through :func:`runbook_text.clean`, which
 drops credential-named fields and redacts credential-like strings; escaping for
 Markdown or HTML happens at render time.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from wizard.core import runbook_text as text
@@ -76,49 +76,6 @@ def rewordings(catalog: Sequence[Item]) -> tuple[Rewording, ...]:
     )
 
 
-@dataclass(frozen=True)
-class JournalFile:
-    """One journal's records (JSON Lines, oldest first) and where it is."""
-
-    path: str
-    records: tuple[Mapping[str, Any], ...]
-
-
-@dataclass(frozen=True)
-class Change:
-    """One step an apply or rollback run took, from its journal."""
-
-    journal: str
-    run: str
-    at: str
-    change: str
-    summary: str
-    status: str
-    by: str
-    backup: str
-    error: str
-    undo: str
-    """How the plan said to undo this change, in words."""
-
-
-@dataclass(frozen=True)
-class RollbackStep:
-    """One thing to do to put the key back as it was."""
-
-    what: str
-    command: str
-
-
-@dataclass(frozen=True)
-class RotationPlan:
-    """The key's rotation: state, period, next date, and where that came from."""
-
-    enabled: str
-    period_days: str
-    next_rotation: str
-    basis: str
-
-
 # Read-only AWS CLI commands that show what a permission reads; the checklist
 # catalog names the permissions each item needs (STYLE section 9).
 READ_COMMANDS = {
@@ -171,7 +128,8 @@ READ_COMMANDS = {
 }
 
 
-def _when(value: Any) -> str:
+def when(value: Any) -> str:
+    """A time from a file as the runbook prints it (as given when unparsable)."""
     # TOML gives datetimes (attestations), JSON gives ISO 8601 strings.
     moment = value if isinstance(value, datetime) else text.parse_time(value)
     return text.stamp(moment) if moment else clean(value)
@@ -196,10 +154,10 @@ def audit_time(audit: Mapping[str, Any] | None) -> str:
         return "not audited"
     for name in ("read_at", "generated_at", "at", "time"):
         if audit.get(name):
-            return _when(audit[name])
+            return when(audit[name])
     key = audit.get("key")
     if isinstance(key, Mapping) and key.get("read_at"):
-        return _when(key["read_at"])
+        return when(key["read_at"])
     return "not recorded in the audit"
 
 
@@ -227,7 +185,7 @@ def checklist_rows(
                 status=_status(verdict.get("status", "not_checked"), item_id),
                 evidence=clean(verdict.get("evidence")) or "none recorded",
                 reason=clean(verdict.get("reason")) or "none given",
-                checked_at=_when(verdict["checked_at"])
+                checked_at=when(verdict["checked_at"])
                 if verdict.get("checked_at")
                 else (default_time if verdict else "not checked"),
                 remediation=_remediation(
@@ -297,7 +255,7 @@ def _attestation(value: Any) -> tuple[str, str, str]:
     if not isinstance(value, Mapping):
         raise InputProblem("An [attestations] entry must be a table or a name.")
     by = clean(value.get("by") or value.get("attested_by")) or "not recorded"
-    at = _when(value.get("at")) if value.get("at") else "not recorded"
+    at = when(value.get("at")) if value.get("at") else "not recorded"
     return by, at, clean(value.get("note"))
 
 
@@ -332,166 +290,3 @@ def identity_words(identity: Mapping[str, Any] | None) -> str:
         if isinstance(identity.get(name), str):
             return clean(identity[name])
     return "not recorded"
-
-
-def read_changes(journals: Sequence[JournalFile]) -> tuple[Change, ...]:
-    """The steps of every run in ``journals``, in the order they ran.
-
-    Each journal is one run (apply or rollback) starting with its ``start``
-    record; a step's last record wins, as in
-    :func:`wizard.core.apply.journal.read_journal`, but its time is kept.
-    """
-    changes: dict[tuple[int, str, int], Change] = {}
-    for number, journal in enumerate(journals, start=1):
-        start = journal.records[0] if journal.records else {}
-        if start.get("type") != "start":
-            raise InputProblem(f"{journal.path} is not a harbor-kms journal.")
-        run = f"{clean(start.get('command')) or 'apply'} {number}"
-        by = identity_words(_first_mapping(start, "caller", "identity"))
-        plan = _plan_changes(start.get("plan"))
-        for record in journal.records[1:]:
-            if record.get("type") != "step":
-                continue
-            name = clean(record.get("change")) or "change"
-            backup = record.get("backup")
-            changes[(number, name, int(record.get("index", 0)))] = Change(
-                journal=journal.path,
-                run=run,
-                at=_when(record.get("at")) or "not recorded",
-                change=name,
-                summary=plan.get(name, {}).get("title", name),
-                status=clean(record.get("status")) or "started",
-                by=by,
-                backup=clean(backup.get("path")) if isinstance(backup, Mapping) else "",
-                error=clean(record.get("error")),
-                undo=plan.get(name, {}).get("undo", ""),
-            )
-    return tuple(changes.values())
-
-
-def _first_mapping(record: Mapping[str, Any], *names: str) -> Mapping[str, Any] | None:
-    for name in names:
-        if isinstance(record.get(name), Mapping):
-            found: Mapping[str, Any] = record[name]
-            return found
-    return None
-
-
-def _plan_changes(plan: Any) -> dict[str, dict[str, str]]:
-    """Title and undo text of each planned change, by change id."""
-    changes = plan.get("changes", []) if isinstance(plan, Mapping) else []
-    found: dict[str, dict[str, str]] = {}
-    for change in changes if isinstance(changes, list) else []:
-        if isinstance(change, Mapping) and change.get("id"):
-            found[clean(change["id"])] = {
-                "title": clean(change.get("title")) or clean(change["id"]),
-                "undo": clean(change.get("undo")),
-            }
-    return found
-
-
-def policy_state(changes: Sequence[Change]) -> str:
-    """One sentence: whether the final policy is on the key, from the journal."""
-    applied = [c for c in changes if "policy" in c.change and c.status == "done"]
-    if not applied:
-        return (
-            "Not applied yet: this is the policy harbor-kms apply will write, "
-            "after a backup of the current one."
-        )
-    last = applied[-1]
-    verb = "Restored by a rollback" if last.run.startswith("rollback") else "Applied"
-    return f"{verb} on {last.at} by {last.by}."
-
-
-def rollback_steps(
-    changes: Sequence[Change], fill: Placeholders
-) -> tuple[RollbackStep, ...]:
-    """How to undo the last apply: the tool's rollback first, then by hand."""
-    applies = [c for c in changes if c.run.startswith("apply")]
-    done = [
-        c for c in applies if c.status == "done" and c.journal == applies[-1].journal
-    ]
-    if not done:
-        return (
-            RollbackStep(
-                "Nothing has been applied by this tool, so there is nothing to "
-                "roll back. Keep a copy of the current policy before any change:",
-                fill.fill(
-                    "aws kms get-key-policy --key-id {key_arn} --policy-name default "
-                    "--region {region} --query Policy --output text "
-                    "> key-policy-before.json"
-                ),
-            ),
-        )
-    steps = [
-        RollbackStep(
-            "Let the tool undo the last apply from its journal; it checks each "
-            "backup against the hash the journal recorded before restoring it:",
-            f"harbor-kms rollback --journal {fill.quote(done[-1].journal)}",
-        )
-    ]
-    for change in reversed(done):
-        if change.backup and "policy" in change.change:
-            command = fill.fill(
-                "aws kms put-key-policy --key-id {key_arn} --policy-name default "
-                "--region {region} --policy file://"
-            ) + fill.quote(change.backup)
-            steps.append(
-                RollbackStep(
-                    f"By hand, put back the key policy saved before {change.at}:",
-                    command,
-                )
-            )
-        elif change.undo or change.backup:
-            where = f" The state before is in {change.backup}." if change.backup else ""
-            steps.append(
-                RollbackStep(
-                    f"By hand, undo {change.summary}: {change.undo}{where}",
-                    "",
-                )
-            )
-    return tuple(steps)
-
-
-def rotation_plan(
-    values: Values, audit: Mapping[str, Any] | None, changes: Sequence[Change]
-) -> RotationPlan:
-    """Rotation state and next date (correction 15: one period after enabling)."""
-    period = values.rotation_period_days
-    enabled = [c for c in changes if "rotation" in c.change and c.status == "done"]
-    rotation = _audit_rotation(audit)
-    if rotation.get("next_rotation"):
-        return RotationPlan(
-            "yes",
-            clean(rotation.get("period_days") or period),
-            _when(rotation["next_rotation"]),
-            "As KMS reported it in the audit.",
-        )
-    if enabled and (moment := text.parse_time(_raw_time(enabled[-1]))):
-        return RotationPlan(
-            "yes",
-            str(period),
-            text.stamp(moment + timedelta(days=period)),
-            f"Rotation was enabled on {enabled[-1].at}; KMS rotates one period "
-            "later, then every period.",
-        )
-    flag = rotation.get("enabled")
-    state = ("yes" if flag else "no") if isinstance(flag, bool) else "not known"
-    return RotationPlan(
-        state,
-        str(period),
-        "not known",
-        "Enable rotation with the chosen period (or re-run the audit after "
-        "enabling it); the first rotation comes one period after enabling.",
-    )
-
-
-def _raw_time(change: Change) -> str:
-    # Change.at is already printed as "YYYY-MM-DD HH:MM:SS UTC".
-    return change.at.removesuffix(" UTC").replace(" ", "T") + "+00:00"
-
-
-def _audit_rotation(audit: Mapping[str, Any] | None) -> dict[str, Any]:
-    key = (audit or {}).get("key")
-    rotation = key.get("rotation") if isinstance(key, Mapping) else None
-    return dict(rotation) if isinstance(rotation, Mapping) else {}
