@@ -332,20 +332,6 @@ CALLER_SCOPING_KEYS = frozenset(
 NETWORK_KEYS = frozenset(
     k.lower() for k in ("aws:SourceIp", "aws:SourceVpce", "aws:SourceVpc")
 )
-# Keys that tell a call an AWS service makes for a principal from a direct call
-# https://docs.aws.amazon.com/IAM/latest/UserGuide/access_forward_access_sessions.html
-SERVICE_CALL_KEYS = frozenset(
-    k.lower()
-    for k in (
-        "aws:ViaAWSService",
-        "aws:PrincipalIsAWSService",
-        "aws:CalledVia",
-        "aws:CalledViaFirst",
-        "aws:CalledViaLast",
-        "kms:ViaService",
-    )
-)
-
 ELEMENTS_POLICY = ("Version", "Id", "Statement")
 ELEMENTS_STATEMENT = (
     "Sid",

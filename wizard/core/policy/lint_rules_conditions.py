@@ -48,7 +48,6 @@ from wizard.core.regions import DNS_SUFFIX
 
 _KMS_CONDITIONS = KMS_GUIDE + "conditions-kms.html"
 _EC = "kms:encryptioncontext:"
-_S3_CONTEXT = "kms:encryptioncontext:aws:s3:arn"
 
 LITERAL_WILDCARD = Rule(
     "encryption-context-literal-wildcard",
@@ -337,10 +336,23 @@ def _covers_s3_users(stmt: Stmt, view: PolicyView) -> bool:
     return any(stmt.applies_to(p) for p in users)
 
 
+_CALLED_VIA = (
+    "kms:viaservice",
+    "aws:calledvia",
+    "aws:calledviafirst",
+    "aws:calledvialast",
+)
+
+
 def _exempts_service_calls(cond: Cond) -> bool:
+    """Whether the condition keeps a Deny off calls AWS services make for you.
+
+    Such calls are forward access sessions (IAM User Guide,
+    access_forward_access_sessions.html): aws:ViaAWSService is true on them.
+    """
     if cond.lkey in ("aws:viaawsservice", "aws:principalisawsservice"):
         return cond.base == "Bool" and "false" in (t.lower() for t in cond.texts)
-    if cond.lkey in ("kms:viaservice", "aws:calledvia", "aws:calledviafirst"):
+    if cond.lkey in _CALLED_VIA:
         null_true = cond.base == "Null" and "true" in (t.lower() for t in cond.texts)
         return cond.negated or null_true
     return False
