@@ -31,6 +31,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=__version__)
     parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="with no command: open the app against the built-in sandbox, seeded "
+        "as the guide leaves an account (no AWS account needed)",
+    )
+    parser.add_argument(
+        "--config",
+        dest="app_config",
+        type=Path,
+        metavar="F",
+        help="with no command: the app's values file (default harbor-kms.toml)",
+    )
+    parser.add_argument(
         "--log-level",
         default="WARNING",
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
@@ -66,8 +79,7 @@ def main(
     )
     handler = getattr(args, "handler", None)
     if handler is None:
-        parser.print_help(out)
-        return 0
+        return _run_app(args, parser, out)
     try:
         code: int = handler(args, out, err)
     except WizardError as error:
@@ -79,6 +91,24 @@ def main(
     except BrokenPipeError:
         return 0
     return code
+
+
+def _run_app(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO
+) -> int:
+    """No command: the full-screen app, or the help where there is no terminal."""
+    if not (sys.stdin.isatty() and out.isatty()):
+        parser.print_help(out)
+        return 0
+    # Textual is imported only here, so headless commands never load it.
+    from wizard.core.store import DEFAULT_PATH
+    from wizard.tui import run_app
+
+    try:
+        return run_app(args.app_config or DEFAULT_PATH, args.demo)
+    except WizardError as error:
+        sys.stderr.write(f"harbor-kms: {error.message}\n")
+        return error.exit_code
 
 
 def run() -> None:

@@ -1,0 +1,79 @@
+"""Step 5, Advanced conditions: organisation, networks, grants, context keys.
+
+Every change rebuilds the policy and replays the scenarios before the next key
+is drawn, so the preview and the simulation follow the form at once. A choice
+that would make S3 refuse Harbor's own uploads or downloads is shown as such
+here, long before anything is applied.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from wizard.core.steps import step
+from wizard.tui.screens.base import StepPane
+from wizard.tui.session import Derived, Model
+from wizard.tui.widgets.field_form import FieldForm
+from wizard.tui.widgets.policy_preview import PolicyPreview
+from wizard.tui.widgets.scenario_table import ScenarioTable
+
+
+class ConditionsStep(StepPane):
+    """The condition fields beside the live preview and simulation."""
+
+    STEP_ID = "conditions"
+
+    def compose_body(self) -> ComposeResult:
+        """A warning line, then the form beside preview and simulation."""
+        yield Static("", id="breaks-harbor")
+        with Horizontal(id="conditions-body"):
+            if self.model is not None:
+                yield FieldForm(
+                    step(self.STEP_ID).fields,
+                    self.model.state.values,
+                    self.model.state.drafts,
+                    id="conditions-form",
+                )
+            with Vertical(id="conditions-live"):
+                yield PolicyPreview(id="conditions-preview")
+                yield ScenarioTable(id="conditions-scenarios")
+
+    def render_model(self, model: Model) -> None:
+        """Sync the form, then redraw the preview, simulation and warning."""
+        self.query_one(FieldForm).sync(model.state.values, model.state.drafts)
+        derived = model.derived
+        preview = self.query_one(PolicyPreview)
+        if derived.error:
+            preview.show_message(f"The policy cannot be built: {derived.error}")
+        else:
+            preview.show_policy(derived.policy)
+        self.query_one(ScenarioTable).show(derived.outcomes)
+        self._warn(derived)
+
+    def _warn(self, derived: Derived) -> None:
+        banner = self.query_one("#breaks-harbor", Static)
+        broken = derived.breaks_harbor
+        banner.set_class(bool(broken), "problem")
+        if broken:
+            titles = "; ".join(o.scenario.title for o in broken[:3])
+            banner.update(
+                f"These choices would break Harbor's S3 access ({len(broken)} "
+                f"request(s) refused): {titles}. Fix them before applying."
+            )
+        elif derived.failures:
+            banner.update(
+                f"{len(derived.failures)} scenario(s) differ from the design; "
+                "see the simulation."
+            )
+        else:
+            banner.update("Harbor's S3 access works with these choices.")
+
+    def focus_first(self) -> None:
+        """Start in the first condition field."""
+        form = self.query_one(FieldForm)
+        for widget in form.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return

@@ -1,0 +1,128 @@
+"""Step 1, Prerequisites: who you are in AWS, the region, what you may not do.
+
+The identity comes from sts:GetCallerIdentity and the missing permissions from
+the reads themselves: every read the later steps need is made once, and the
+actions AWS denied are listed. Nothing is assumed from policy documents.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import LoadingIndicator, Static
+
+from wizard.core.snapshot import CallerIdentity, Unknown
+from wizard.tui.messages import AccountReadRequested
+from wizard.tui.screens.base import StepPane
+from wizard.tui.session import AccountView, Model
+
+
+class PrerequisitesStep(StepPane):
+    """Connection, identity, region and permissions, as read."""
+
+    STEP_ID = "prerequisites"
+
+    DEFAULT_CSS = """
+    PrerequisitesStep {
+        & LoadingIndicator { height: 1; }
+        & .section { text-style: bold; margin-top: 1; }
+    }
+    """
+
+    def compose_body(self) -> ComposeResult:
+        """Sections filled from the model."""
+        yield LoadingIndicator(id="prereq-busy")
+        with VerticalScroll(id="prereq-body", can_focus=True):
+            yield Static("Connection", classes="section")
+            yield Static("", id="prereq-connection")
+            yield Static("Identity", classes="section")
+            yield Static("", id="prereq-identity")
+            yield Static("Region", classes="section")
+            yield Static("", id="prereq-region")
+            yield Static("Permissions for the coming steps", classes="section")
+            yield Static("", id="prereq-permissions")
+
+    def render_model(self, model: Model) -> None:
+        """Fill each section; unknowns say why."""
+        account = model.account
+        busy = bool({"sandbox", "snapshot"} & account.busy)
+        self.query_one("#prereq-busy").display = busy
+        self._set("#prereq-connection", connection_text(account))
+        self._set("#prereq-identity", *identity_text(account, model))
+        region = model.state.values.region
+        self._set(
+            "#prereq-region",
+            region or "No region is set yet: enter it in step 2.",
+            not region,
+        )
+        self._set("#prereq-permissions", *permissions_text(account))
+
+    def _set(self, selector: str, text: str, problem: bool = False) -> None:
+        widget = self.query_one(selector, Static)
+        widget.update(text)
+        widget.set_class(problem, "problem")
+
+    def action_recheck(self) -> None:
+        """Read the identity and permissions again."""
+        self.post_message(AccountReadRequested())
+
+    def can_run(self, action: str) -> bool | None:
+        """Re-check only once connected and not already reading."""
+        account = self.model.account if self.model else None
+        if account is None or not account.connected:
+            return None
+        return "snapshot" not in account.busy or None
+
+
+def connection_text(account: AccountView) -> str:
+    """Where the calls go: the demo sandbox or the SDK's own configuration."""
+    if account.demo and not account.connected:
+        return "Starting the local AWS sandbox (the first start takes a few seconds)..."
+    if account.demo:
+        return (
+            f"Demo: the local AWS sandbox at {account.endpoint_url}, seeded with "
+            "the account the guide leaves behind. Nothing touches real AWS."
+        )
+    return (
+        "AWS, with the credentials boto3 finds (environment, AWS_PROFILE, SSO, "
+        "instance or pod role); the tool never stores them."
+    )
+
+
+def identity_text(account: AccountView, model: Model) -> tuple[str, bool]:
+    """The caller, or why it is not known, and whether that is a problem."""
+    identity = account.identity
+    if identity is None:
+        return "Not read yet.", False
+    if isinstance(identity, Unknown):
+        return f"Cannot tell who you are: {identity.reason}", True
+    if not isinstance(identity, CallerIdentity):
+        return str(identity), False
+    text = f"{identity.arn}\naccount {identity.account}, user id {identity.user_id}"
+    wanted = model.state.values.account_id
+    if wanted and wanted != identity.account:
+        text += (
+            f"\nThese credentials are for account {identity.account}, but the "
+            f"values name account {wanted}: reads and writes would miss the key."
+        )
+        return text, True
+    return text, False
+
+
+def permissions_text(account: AccountView) -> tuple[str, bool]:
+    """The denied actions, or how many were checked and found allowed."""
+    missing = account.missing_permissions
+    if missing is None:
+        return "Not checked yet: they are checked by reading the account.", False
+    checked = len(account.checked_permissions)
+    if not missing:
+        return (
+            f"None missing: all {checked} actions the steps read were allowed.",
+            False,
+        )
+    listed = "\n".join(f"  {action}" for action in missing)
+    return (
+        f"{len(missing)} of {checked} actions were denied; the steps that need "
+        f"them show 'unknown' until they are granted:\n{listed}",
+        True,
+    )
