@@ -33,7 +33,12 @@ from wizard.core.fsutil import write_atomic
 from wizard.core.policy.build import build_policy, build_statements
 from wizard.core.policy.formats import to_json
 from wizard.core.resources import data_dir
-from wizard.core.runbook_inputs import AttestedRow, ChecklistRow, Rewording
+from wizard.core.runbook_inputs import (
+    AttestedRow,
+    ChecklistRow,
+    Rewording,
+    VerifyGroup,
+)
 from wizard.core.runbook_journal import (
     Change,
     JournalFile,
@@ -109,6 +114,7 @@ class RunbookView:
     summary: tuple[Row, ...]
     attestations: tuple[AttestedRow, ...]
     audit_command: str
+    verify: tuple[VerifyGroup, ...]
     rollback: tuple[RollbackStep, ...]
     rotation: RotationPlan
     corrections: tuple[Correction, ...]
@@ -207,6 +213,7 @@ def _build(
         summary=tuple(Row(k, str(n)) for k, n in inputs.count(checklist).items()),
         attestations=inputs.attested(checklist),
         audit_command=f"harbor-kms audit{config_arg} --format json",
+        verify=inputs.verify_groups(checklist),
         rollback=journals.rollback_steps(changes, fill),
         rotation=journals.rotation_plan(values, audit, changes),
         corrections=_corrections(values),
@@ -266,7 +273,8 @@ def render_runbook(view: RunbookView, fmt: RunbookFormat = "markdown") -> str:
     environment = _environment_for(fmt)
     try:
         rendered = environment.get_template(_TEMPLATES[fmt]).render(view=view)
-    except jinja2.UndefinedError as error:
+    except (jinja2.UndefinedError, ValueError) as error:
+        # UndefinedError: StrictUndefined; ValueError: an escaping filter got None.
         raise RunbookError(
             f"The runbook template refers to a value that is missing: {error}. "
             "Nothing was written."
@@ -348,6 +356,6 @@ def read_journal_files(
 
 def load_catalog() -> list[Item]:
     """The checklist's items, so the runbook lists every one of them."""
-    from wizard.core.checklist import load_items  # type: ignore[attr-defined]
+    from wizard.core.checklist.engine import load_items
 
-    return list(load_items())
+    return load_items()

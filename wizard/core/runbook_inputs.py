@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from wizard.core import runbook_text as text
-from wizard.core.checklist.model import Item
+from wizard.core.checklist.model import Item, Verdict
 from wizard.core.runbook_text import Placeholders, clean
 from wizard.core.values import Values
 
@@ -76,56 +76,38 @@ def rewordings(catalog: Sequence[Item]) -> tuple[Rewording, ...]:
     )
 
 
-# Read-only AWS CLI commands that show what a permission reads; the checklist
-# catalog names the permissions each item needs (STYLE section 9).
-READ_COMMANDS = {
-    "kms:DescribeKey": "aws kms describe-key --key-id {key_arn} --region {region}",
-    "kms:GetKeyPolicy": "aws kms get-key-policy --key-id {key_arn} --policy-name "
-    "default --region {region} --query Policy --output text",
-    "kms:GetKeyRotationStatus": "aws kms get-key-rotation-status --key-id "
-    "{key_arn} --region {region}",
-    "kms:ListKeyRotations": "aws kms list-key-rotations --key-id {key_arn} "
-    "--region {region}",
-    "kms:ListResourceTags": "aws kms list-resource-tags --key-id {key_arn} "
-    "--region {region}",
-    "kms:ListGrants": "aws kms list-grants --key-id {key_arn} --region {region}",
-    "kms:ListAliases": "aws kms list-aliases --key-id {key_arn} --region {region}",
-    "s3:GetEncryptionConfiguration": "aws s3api get-bucket-encryption --bucket "
-    "{bucket} --region {region}",
-    "s3:GetBucketPolicy": "aws s3api get-bucket-policy --bucket {bucket} "
-    "--region {region}",
-    "s3:GetBucketPublicAccessBlock": "aws s3api get-public-access-block "
-    "--bucket {bucket} --region {region}",
-    "s3:GetBucketLocation": "aws s3api get-bucket-location --bucket {bucket}",
-    "cloudtrail:DescribeTrails": "aws cloudtrail describe-trails --region {region}",
-    "cloudtrail:GetTrailStatus": "for trail in $(aws cloudtrail describe-trails "
-    "--region {region} --query 'trailList[].TrailARN' --output text); do aws "
-    'cloudtrail get-trail-status --name "$trail" --region {region}; done',
-    "cloudtrail:GetEventSelectors": "for trail in $(aws cloudtrail describe-trails "
-    "--region {region} --query 'trailList[].TrailARN' --output text); do aws "
-    'cloudtrail get-event-selectors --trail-name "$trail" --region {region}; done',
-    "cloudtrail:LookupEvents": "aws cloudtrail lookup-events --lookup-attributes "
-    "AttributeKey=ResourceName,AttributeValue={key_arn} --max-results 20 "
-    "--region {region}",
-    "logs:DescribeMetricFilters": "aws logs describe-metric-filters --region {region}",
-    "cloudwatch:DescribeAlarms": "aws cloudwatch describe-alarms --region {region}",
-    "cloudwatch:ListDashboards": "aws cloudwatch list-dashboards --region {region}",
-    "cloudwatch:GetDashboard": "for board in $(aws cloudwatch list-dashboards "
-    "--region {region} --query 'DashboardEntries[].DashboardName' --output text); "
-    'do aws cloudwatch get-dashboard --dashboard-name "$board" --region {region}; '
-    "done",
-    "events:ListRules": "aws events list-rules --region {region}",
-    "events:ListTargetsByRule": "for rule in $(aws events list-rules --region "
-    "{region} --query 'Rules[].Name' --output text); do aws events "
-    'list-targets-by-rule --rule "$rule" --region {region}; done',
-    "config:DescribeConfigRules": "aws configservice describe-config-rules "
-    "--region {region}",
-    "config:DescribeComplianceByConfigRule": "aws configservice "
-    "describe-compliance-by-config-rule --region {region}",
-    "iam:GetRole": "aws iam get-role --role-name {role_name}",
-    "iam:ListOpenIDConnectProviders": "aws iam list-open-id-connect-providers",
-    "sts:GetCallerIdentity": "aws sts get-caller-identity",
-}
+def audit_document(
+    items: Sequence[Item], verdicts: Sequence[Verdict], key_arn: str
+) -> dict[str, Any]:
+    """In-memory verdicts (TUI, line mode) in the audit document's shape."""
+    by_id = {item.id: item for item in items}
+    rows = []
+    for verdict in verdicts:
+        item = by_id.get(verdict.item_id)
+        remediation = verdict.remediation
+        rows.append(
+            {
+                "id": verdict.item_id,
+                "section": item.section if item else "",
+                "title": item.title if item else verdict.item_id,
+                "status": verdict.status,
+                "reason": verdict.reason,
+                "evidence": [
+                    {"api": e.api, **dict(e.fields), "at": e.at.isoformat()}
+                    for e in verdict.evidence
+                ],
+                "remediation": {"text": remediation.console, "cli": remediation.cli}
+                if remediation
+                else None,
+                "checked_at": verdict.checked_at.isoformat(),
+            }
+        )
+    read_at = max((v.checked_at for v in verdicts), default=None)
+    return {
+        "key": {"arn": key_arn},
+        "read_at": read_at.isoformat() if read_at else None,
+        "items": rows,
+    }
 
 
 def when(value: Any) -> str:
@@ -183,7 +165,7 @@ def checklist_rows(
                 section=clean(verdict.get("section") or _attr(info, "section")),
                 title=clean(verdict.get("title") or _attr(info, "title")) or item_id,
                 status=_status(verdict.get("status", "not_checked"), item_id),
-                evidence=clean(verdict.get("evidence")) or "none recorded",
+                evidence=_evidence(verdict.get("evidence")) or "none recorded",
                 reason=clean(verdict.get("reason")) or "none given",
                 checked_at=when(verdict["checked_at"])
                 if verdict.get("checked_at")
@@ -209,6 +191,27 @@ def _audit_items(audit: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]
             raise InputProblem(f"Audit item {item['id']!r} has no 'status'.")
         items[item["id"]] = item
     return items
+
+
+def _evidence(value: Any) -> str:
+    """Evidence as 'api: field value, ...' per call; empty fields left out.
+
+    The time of each call is left out too: the row shows when it was checked.
+    """
+    if not isinstance(value, list):
+        return clean(value)
+    parts = []
+    for entry in value:
+        if not isinstance(entry, Mapping):
+            parts.append(clean(entry))
+            continue
+        fields = [
+            f"{k} {clean(v)}"
+            for k, v in entry.items()
+            if k not in ("api", "at") and not text.is_secret_name(str(k)) and clean(v)
+        ]
+        parts.append(f"{clean(entry.get('api')) or 'evidence'}: " + ", ".join(fields))
+    return "; ".join(parts)
 
 
 def _status(value: Any, item_id: str) -> str:
@@ -242,7 +245,11 @@ def _verify(item: Item | None, fill: Placeholders) -> tuple[str, ...]:
     """
     if item is None:
         return ()
-    commands = [READ_COMMANDS[p] for p in item.permissions if p in READ_COMMANDS]
+    table = text.READ_COMMANDS
+    if "cloudtrail:DescribeTrails" in item.permissions:
+        # An item that reads trails reads the trails' buckets, not Harbor's.
+        table = {**text.READ_COMMANDS, **text.TRAIL_BUCKET_COMMANDS}
+    commands = [table[p] for p in item.permissions if p in table]
     return tuple(fill.fill(c) for c in dict.fromkeys(commands))
 
 
@@ -272,6 +279,24 @@ def attested(rows: Sequence[ChecklistRow]) -> tuple[AttestedRow, ...]:
         for row in rows
         if row.attested_by or row.status == "attested"
     )
+
+
+@dataclass(frozen=True)
+class VerifyGroup:
+    """Items re-checked by the same read-only commands."""
+
+    items: tuple[tuple[str, str], ...]
+    """(id, title) of each item."""
+    commands: tuple[str, ...]
+
+
+def verify_groups(rows: Sequence[ChecklistRow]) -> tuple[VerifyGroup, ...]:
+    """Items grouped by their commands, in checklist order; no commands last."""
+    groups: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    for row in rows:
+        groups.setdefault(row.verify, []).append((row.id, row.title))
+    ordered = sorted(groups.items(), key=lambda pair: not pair[0])
+    return tuple(VerifyGroup(tuple(items), cmds) for cmds, items in ordered)
 
 
 def count(rows: Sequence[ChecklistRow]) -> dict[str, int]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from wizard.core import runbook_text as text
@@ -31,14 +32,19 @@ class JournalFile:
 
 @dataclass(frozen=True)
 class Change:
-    """One step an apply or rollback run took, from its journal."""
+    """One change of one apply or rollback run, from its journal."""
 
     journal: str
     run: str
+    """``apply N`` or ``rollback N``: the command and the journal's position."""
+    undoes: str
+    """For a rollback: the apply journal it undid; '' for an apply."""
     at: str
     change: str
     summary: str
+    steps: int
     status: str
+    """done, failed, skipped, or started (began, never ended: effect unknown)."""
     by: str
     backup: str
     error: str
@@ -65,38 +71,62 @@ class RotationPlan:
 
 
 def read_changes(journals: Sequence[JournalFile]) -> tuple[Change, ...]:
-    """The steps of every run in ``journals``, in the order they ran.
+    """One row per change of every run in ``journals``, in the order they ran.
 
     Each journal is one run (apply or rollback) starting with its ``start``
     record; a step's last record wins, as in
-    :func:`wizard.core.apply.journal.read_journal`, but its time is kept.
+    :func:`wizard.core.apply.journal.read_journal`, and a change's status is
+    the worst of its steps' (failed, then started, then skipped, then done).
     """
-    changes: dict[tuple[int, str, int], Change] = {}
+    rows: list[Change] = []
     for number, journal in enumerate(journals, start=1):
         start = journal.records[0] if journal.records else {}
         if start.get("type") != "start":
             raise InputProblem(f"{journal.path} is not a harbor-kms journal.")
-        run = f"{clean(start.get('command')) or 'apply'} {number}"
-        by = identity_words(_first_mapping(start, "caller", "identity"))
-        plan = _plan_changes(start.get("plan"))
+        steps: dict[tuple[str, int], Mapping[str, Any]] = {}
         for record in journal.records[1:]:
-            if record.get("type") != "step":
-                continue
-            name = clean(record.get("change")) or "change"
-            backup = record.get("backup")
-            changes[(number, name, int(record.get("index", 0)))] = Change(
-                journal=journal.path,
-                run=run,
-                at=when(record.get("at")) or "not recorded",
+            if record.get("type") == "step":
+                name = clean(record.get("change")) or "change"
+                steps[(name, int(record.get("index", 0)))] = record
+        rows += _rows(journal.path, number, start, steps)
+    return tuple(rows)
+
+
+_WORST = ("failed", "started", "skipped", "done")
+
+
+def _rows(
+    path: str,
+    number: int,
+    start: Mapping[str, Any],
+    steps: Mapping[tuple[str, int], Mapping[str, Any]],
+) -> list[Change]:
+    command = clean(start.get("command")) or "apply"
+    by = identity_words(_first_mapping(start, "caller", "identity"))
+    plan = _plan_changes(start.get("plan"))
+    rows = []
+    for name in dict.fromkeys(change for change, _ in steps):
+        records = [r for (change, _), r in steps.items() if change == name]
+        statuses = {clean(r.get("status")) or "started" for r in records}
+        backups = [r["backup"] for r in records if isinstance(r.get("backup"), Mapping)]
+        errors = [clean(r.get("error")) for r in records if r.get("error")]
+        rows.append(
+            Change(
+                journal=path,
+                run=f"{command} {number}",
+                undoes=clean(start.get("of")) if command == "rollback" else "",
+                at=when(records[-1].get("at")) or "not recorded",
                 change=name,
                 summary=plan.get(name, {}).get("title", name),
-                status=clean(record.get("status")) or "started",
+                steps=len(records),
+                status=next((s for s in _WORST if s in statuses), "started"),
                 by=by,
-                backup=clean(backup.get("path")) if isinstance(backup, Mapping) else "",
-                error=clean(record.get("error")),
+                backup=clean(backups[0].get("path")) if backups else "",
+                error="; ".join(errors),
                 undo=plan.get(name, {}).get("undo", ""),
             )
-    return tuple(changes.values())
+        )
+    return rows
 
 
 def _first_mapping(record: Mapping[str, Any], *names: str) -> Mapping[str, Any] | None:
@@ -138,9 +168,8 @@ def rollback_steps(
 ) -> tuple[RollbackStep, ...]:
     """How to undo the last apply: the tool's rollback first, then by hand."""
     applies = [c for c in changes if c.run.startswith("apply")]
-    done = [
-        c for c in applies if c.status == "done" and c.journal == applies[-1].journal
-    ]
+    last = applies[-1].journal if applies else ""
+    done = [c for c in applies if c.journal == last and c.status == "done"]
     if not done:
         return (
             RollbackStep(
@@ -153,34 +182,46 @@ def rollback_steps(
                 ),
             ),
         )
+    undone = [c for c in changes if c.undoes and _same_file(c.undoes, last)]
+    if undone:
+        return (
+            RollbackStep(
+                f"The last apply ({last}) was already rolled back on "
+                f"{undone[-1].at} ({undone[-1].journal}). Nothing is left to undo.",
+                "",
+            ),
+        )
     steps = [
         RollbackStep(
             "Let the tool undo the last apply from its journal; it checks each "
             "backup against the hash the journal recorded before restoring it:",
-            f"harbor-kms rollback --journal {fill.quote(done[-1].journal)}",
+            f"harbor-kms rollback --journal {fill.quote(last)}",
         )
     ]
-    for change in reversed(done):
-        if change.backup and "policy" in change.change:
-            command = fill.fill(
+    return tuple(steps + [_by_hand(change, fill) for change in reversed(done)])
+
+
+def _by_hand(change: Change, fill: Placeholders) -> RollbackStep:
+    """The manual undo of one change; the key policy as a command to paste."""
+    if change.backup and "policy" in change.change:
+        # A key-policy backup keeps the policy text under state.policy.
+        backup = fill.quote(change.backup)
+        command = f"jq -r .state.policy {backup} > key-policy-before.json && " + (
+            fill.fill(
                 "aws kms put-key-policy --key-id {key_arn} --policy-name default "
-                "--region {region} --policy file://"
-            ) + fill.quote(change.backup)
-            steps.append(
-                RollbackStep(
-                    f"By hand, put back the key policy saved before {change.at}:",
-                    command,
-                )
+                "--region {region} --policy file://key-policy-before.json"
             )
-        elif change.undo or change.backup:
-            where = f" The state before is in {change.backup}." if change.backup else ""
-            steps.append(
-                RollbackStep(
-                    f"By hand, undo {change.summary}: {change.undo}{where}",
-                    "",
-                )
-            )
-    return tuple(steps)
+        )
+        return RollbackStep(
+            f"By hand, put back the key policy saved before {change.at}:", command
+        )
+    where = f" The state before is in {change.backup}." if change.backup else ""
+    undo = change.undo or "see the journal."
+    return RollbackStep(f"By hand, undo {change.summary}: {undo}{where}", "")
+
+
+def _same_file(left: str, right: str) -> bool:
+    return Path(left).resolve() == Path(right).resolve()
 
 
 def rotation_plan(

@@ -187,6 +187,71 @@ class Placeholders:
         return command
 
 
+# Read-only AWS CLI commands that show what a permission reads; the checklist
+# catalog names the permissions each item needs (STYLE section 9).
+READ_COMMANDS = {
+    "kms:DescribeKey": "aws kms describe-key --key-id {key_arn} --region {region}",
+    "kms:GetKeyPolicy": "aws kms get-key-policy --key-id {key_arn} --policy-name "
+    "default --region {region} --query Policy --output text",
+    "kms:GetKeyRotationStatus": "aws kms get-key-rotation-status --key-id "
+    "{key_arn} --region {region}",
+    "kms:ListKeyRotations": "aws kms list-key-rotations --key-id {key_arn} "
+    "--region {region}",
+    "kms:ListResourceTags": "aws kms list-resource-tags --key-id {key_arn} "
+    "--region {region}",
+    "kms:ListGrants": "aws kms list-grants --key-id {key_arn} --region {region}",
+    "kms:ListAliases": "aws kms list-aliases --key-id {key_arn} --region {region}",
+    "s3:GetEncryptionConfiguration": "aws s3api get-bucket-encryption --bucket "
+    "{bucket} --region {region}",
+    "s3:GetBucketPolicy": "aws s3api get-bucket-policy --bucket {bucket} "
+    "--region {region}",
+    "s3:GetBucketPublicAccessBlock": "aws s3api get-public-access-block "
+    "--bucket {bucket} --region {region}",
+    "s3:GetBucketLocation": "aws s3api get-bucket-location --bucket {bucket}",
+    "cloudtrail:DescribeTrails": "aws cloudtrail describe-trails --region {region}",
+    "cloudtrail:GetTrailStatus": "for trail in $(aws cloudtrail describe-trails "
+    "--region {region} --query 'trailList[].TrailARN' --output text); do aws "
+    'cloudtrail get-trail-status --name "$trail" --region {region}; done',
+    "cloudtrail:GetEventSelectors": "for trail in $(aws cloudtrail describe-trails "
+    "--region {region} --query 'trailList[].TrailARN' --output text); do aws "
+    'cloudtrail get-event-selectors --trail-name "$trail" --region {region}; done',
+    "cloudtrail:LookupEvents": "aws cloudtrail lookup-events --lookup-attributes "
+    "AttributeKey=ResourceName,AttributeValue={key_arn} --max-results 20 "
+    "--region {region}",
+    "logs:DescribeMetricFilters": "aws logs describe-metric-filters --region {region}",
+    "cloudwatch:DescribeAlarms": "aws cloudwatch describe-alarms --region {region}",
+    "cloudwatch:ListDashboards": "aws cloudwatch list-dashboards --region {region}",
+    "cloudwatch:GetDashboard": "for board in $(aws cloudwatch list-dashboards "
+    "--region {region} --query 'DashboardEntries[].DashboardName' --output text); "
+    'do aws cloudwatch get-dashboard --dashboard-name "$board" --region {region}; '
+    "done",
+    "events:ListRules": "aws events list-rules --region {region}",
+    "events:ListTargetsByRule": "for rule in $(aws events list-rules --region "
+    "{region} --query 'Rules[].Name' --output text); do aws events "
+    'list-targets-by-rule --rule "$rule" --region {region}; done',
+    "config:DescribeConfigRules": "aws configservice describe-config-rules "
+    "--region {region}",
+    "config:DescribeComplianceByConfigRule": "aws configservice "
+    "describe-compliance-by-config-rule --region {region}",
+    "iam:GetRole": "aws iam get-role --role-name {role_name}",
+    "iam:ListOpenIDConnectProviders": "aws iam list-open-id-connect-providers",
+    "sts:GetCallerIdentity": "aws sts get-caller-identity",
+}
+
+
+_TRAIL_BUCKETS = (
+    "for bucket in $(aws cloudtrail describe-trails --region {region} --query "
+    "'trailList[].S3BucketName' --output text); do "
+)
+TRAIL_BUCKET_COMMANDS = {
+    "s3:GetBucketPublicAccessBlock": _TRAIL_BUCKETS + "aws s3api "
+    'get-public-access-block --bucket "$bucket"; done',
+    "s3:GetBucketPolicy": _TRAIL_BUCKETS
+    + 'aws s3api get-bucket-policy --bucket "$bucket"; '
+    "done",
+}
+
+
 # Where in the guide each correction applies, for a reader holding the guide.
 _GUIDE_PLACES = {
     1: "Hardened Key Policy Template, Statement 3; Advanced Condition Keys 2",

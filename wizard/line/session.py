@@ -39,8 +39,8 @@ class Session:
     snapshot: AccountSnapshot | None = None
     shown_policy: dict[str, Any] | None = None
     """The policy last printed, so a later step prints only a changed one."""
-    audit: dict[str, Any] | None = None
-    """This session's checklist verdicts, in the audit document's shape."""
+    verdicts: list[Any] | None = None
+    """This session's checklist verdicts (``wizard.core.checklist`` Verdicts)."""
     aws_problem: str = ""
     """Why AWS cannot be read in this session ('' while it can)."""
     config_problems: list[str] = field(default_factory=list)
@@ -144,5 +144,8 @@ class Session:
         if self.identity is None and self.connect() is None:
             return None
         log.info("reading a snapshot for %s", self.values.key_arn)
+        # A reader memoizes every call for its run; a new one reads the account
+        # as it is now (after an apply, for instance).
+        self._reader = None
         self.snapshot = self.reader().snapshot(self.values)
         return self.snapshot

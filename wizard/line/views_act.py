@@ -20,6 +20,7 @@ from wizard.core.runbook import (
     read_journal_files,
     write_runbook,
 )
+from wizard.core.runbook_inputs import audit_document
 from wizard.line.console import Console, Prompter
 from wizard.line.session import Session
 
@@ -53,39 +54,112 @@ def apply(session: Session, prompter: Prompter, console: Console) -> None:
     if not prompter.confirm(question, False):
         console.para("Nothing was applied.", "  ")
         return
-    run_apply(session, plan, console)
+    run_apply(session, prompter, plan, console)
 
 
-def run_apply(session: Session, plan: Any, console: Console) -> None:
-    """Run a confirmed plan through the AWS executor, journal and backups first."""
+def run_apply(
+    session: Session, prompter: Prompter, plan: Any, console: Console
+) -> None:
+    """Run a confirmed plan: backups and journal first, as ``harbor-kms apply``."""
+    from wizard.aws.apply_exec import BotoAdapter
+    from wizard.aws.session import Clients
+    from wizard.core.apply.backup import state_dir
+    from wizard.core.apply.run import ApplyInterrupted, apply_plan
+
+    adapter = BotoAdapter(Clients(session.reader().target), session.values)
     try:
-        from wizard.aws import apply_exec  # type: ignore[attr-defined]
-    except ImportError:
-        console.para(
-            "Not applied: this build has no apply executor yet "
-            "(wizard.aws.apply_exec). Nothing was changed.",
-            "  ",
+        result = apply_plan(
+            plan,
+            session.values,
+            adapter,
+            state_dir(session.config_path),
+            progress=lambda line: console.para(line, "  "),
+            confirm_rollback=lambda question: prompter.confirm(question, True),
         )
+    except ApplyInterrupted as stop:
+        # Ctrl-C during the apply: say what the journal holds, then stop the
+        # walk the same way as Ctrl-C at a prompt.
+        console.para(stop.message, "  ")
+        raise KeyboardInterrupt from None
+    except WizardError as error:  # the lockout refusal, a backup or journal
+        console.para(f"{error.title}: {error.message}", "  ")
         return
-    apply_exec.run(session, plan, console)
+    for note in result.notes:
+        console.para(note, "  ")
+    console.para(
+        f"Apply {result.outcome}: {len(result.changed)} step(s) changed. "
+        f"{result.message}".strip(),
+        "  ",
+    )
+    if result.journal is not None:
+        console.para(f"Journal: {result.journal}", "  ")
+    for backup in result.backups:
+        console.para(f"Backup of the {backup.what}: {backup.path}", "  ")
 
 
 def checklist(session: Session, prompter: Prompter, console: Console) -> None:
-    """Every checklist item against the account, with progress."""
-    if session.snapshot is None:
-        session.read()
+    """Every checklist item against the account, one line per verdict."""
+    from wizard.core.checklist.engine import evaluate, parse_attestations, summary
+
+    if not session.aws_problem:
+        session.read()  # after an apply, the account has changed
     if _needs_snapshot(session, console, "The checklist"):
         return
-    try:
-        from wizard.core.checklist import evaluate  # type: ignore[attr-defined]
-    except ImportError:
-        console.para(
-            "The checklist engine (wizard.core.checklist.evaluate) is not in "
-            "this build yet; the runbook will list every item as not checked.",
-            "  ",
-        )
+    assert session.snapshot is not None
+    items = load_catalog()
+    record_attestations(session, items, prompter, console)
+    attested = parse_attestations(
+        session.extra.get("attestations"), items, str(session.config_path)
+    )
+    total = len(items)
+
+    def progress(item: Any, verdict: Any) -> None:
+        done = items.index(item) + 1
+        word = console.paint(verdict.status.upper().ljust(12), verdict.status)
+        console.write(f"  [{done:>2}/{total}] {word} {item.id}")
+
+    verdicts = evaluate(
+        items, session.snapshot, session.values, attested, progress=progress
+    )
+    counts = ", ".join(f"{n} {s}" for s, n in summary(verdicts).items())
+    console.para(f"Checklist: {counts}.", "  ")
+    session.verdicts = verdicts
+
+
+def record_attestations(
+    session: Session, items: list[Any], prompter: Prompter, console: Console
+) -> None:
+    """Offer to record the items only a person can confirm, then save them."""
+    from wizard.core.checklist.engine import add_attestation
+
+    table = session.extra.get("attestations") or {}
+    open_items = [i for i in items if i.attested and i.id not in table]
+    if not open_items:
         return
-    session.audit = evaluate(session.snapshot, session.values)
+    question = (
+        f"Record attestations for {len(open_items)} item(s) only a person can confirm?"
+    )
+    if not prompter.confirm(question, False):
+        return
+    who = session.identity.arn if session.identity else ""
+    for item in open_items:
+        console.para(item.title, "  ")
+        if not prompter.confirm("Do you attest this item?", False):
+            continue
+        by = prompter.text("Attested by", who, _non_empty)
+        note = prompter.text("Where is the evidence (link, ticket)", "", _any)
+        table = add_attestation(table, item, by, note)
+    session.extra["attestations"] = table
+    if prompter.confirm(f"Save the attestations to {session.config_path}?", True):
+        session.save("Attestations")
+
+
+def _non_empty(raw: str) -> str | None:
+    return None if raw.strip() else "Give a name."
+
+
+def _any(raw: str) -> str | None:
+    return None
 
 
 def export(session: Session, prompter: Prompter, console: Console) -> None:
@@ -101,18 +175,22 @@ def export(session: Session, prompter: Prompter, console: Console) -> None:
     suffix = ".html" if fmt == "html" else ".md"
     default = session.config_path.resolve().parent / f"harbor-kms-runbook{suffix}"
     target = Path(prompter.text("Write it to", str(default), _writable))
+    catalog = load_catalog()
+    audit = None
+    if session.verdicts is not None:
+        audit = audit_document(catalog, session.verdicts, session.values.key_arn)
     journals, warnings = read_journal_files(session.config_path, session.values)
     for warning in warnings:
         console.para(f"warning: {warning}", "  ")
     identity = {"Arn": session.identity.arn} if session.identity else None
     view = build_view(
         session.values,
-        audit=session.audit,
-        audit_source="this session's checklist" if session.audit else "",
+        audit=audit,
+        audit_source="this session's checklist" if audit else "",
         journal=journals,
         identity=identity,
         attestations=session.extra.get("attestations") or {},
-        catalog=load_catalog(),
+        catalog=catalog,
         config_path=session.config_path,
     )
     try:
