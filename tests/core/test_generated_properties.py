@@ -22,7 +22,7 @@ GUIDE_POLICY = Path(__file__).parents[2] / "examples" / "guide-policy.json"
 
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(valid_values())
+@given(valid_values)
 def test_generated_policy_is_valid_clean_and_passes_scenarios(values: Values) -> None:
     assert [p for p in validate(values) if p.severity == "error"] == []
     policy = build_policy(values)

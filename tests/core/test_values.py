@@ -16,23 +16,48 @@ from wizard.core import values as v
         (v.check_region, "eu-west-1", "eu-west-9", "known AWS region"),
         (v.check_region, "cn-north-1", "US-EAST-1", "known AWS region"),
         (v.check_key_id, "1234abcd-12ab-34cd-56ef-1234567890ab", "1234", "key id"),
-        (v.check_key_id, "mrk-1234abcd12ab34cd56ef1234567890ab", "alias/harbor",
-         "alias"),
-        (v.check_key_id,
-         "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-         "arn:aws:kms:us-east-1:111122223333:alias/harbor", "key/ID"),
-        (v.check_key_id,
-         "arn:aws-cn:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-         "arn:aws:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-         "partition"),
-        (v.check_role_arn, "arn:aws:iam::111122223333:role/path/HarborS3Role",
-         "arn:aws:iam::111122223333:user/harbor", "role"),
-        (v.check_role_arn, "arn:aws:iam::111122223333:role/HarborS3Role",
-         "arn:aws:iam:us-east-1:111122223333:role/HarborS3Role", "not an IAM ARN"),
-        (v.check_admin_arn, "arn:aws:iam::111122223333:user/security-admin",
-         "arn:aws:iam::11112222333:role/KMSAdminRole", "12-digit"),
-        (v.check_bucket, "harbor-registry-storage-111122223333-us-east-1",
-         "Harbor_Bucket", "lowercase"),
+        (
+            v.check_key_id,
+            "mrk-1234abcd12ab34cd56ef1234567890ab",
+            "alias/harbor",
+            "alias",
+        ),
+        (
+            v.check_key_id,
+            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:us-east-1:111122223333:alias/harbor",
+            "key/ID",
+        ),
+        (
+            v.check_key_id,
+            "arn:aws-cn:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "partition",
+        ),
+        (
+            v.check_role_arn,
+            "arn:aws:iam::111122223333:role/path/HarborS3Role",
+            "arn:aws:iam::111122223333:user/harbor",
+            "role",
+        ),
+        (
+            v.check_role_arn,
+            "arn:aws:iam::111122223333:role/HarborS3Role",
+            "arn:aws:iam:us-east-1:111122223333:role/HarborS3Role",
+            "not an IAM ARN",
+        ),
+        (
+            v.check_admin_arn,
+            "arn:aws:iam::111122223333:user/security-admin",
+            "arn:aws:iam::11112222333:role/KMSAdminRole",
+            "12-digit",
+        ),
+        (
+            v.check_bucket,
+            "harbor-registry-storage-111122223333-us-east-1",
+            "Harbor_Bucket",
+            "lowercase",
+        ),
         (v.check_bucket, "my.bucket.name", "my..bucket", "'..'"),
         (v.check_bucket, "abc", "192.168.5.4", "IP address"),
         (v.check_bucket, "xn-bucket", "xn--bucket", "must not start"),
@@ -100,7 +125,10 @@ def test_derived_arns_are_partition_aware() -> None:
     )
     assert values.key_arn.startswith("arn:aws-cn:kms:cn-north-1:111122223333:key/")
     assert values.bucket_arn == f"arn:aws-cn:s3:::{values.bucket}"
-    assert values.via_service == "s3.cn-north-1.amazonaws.com.cn"
+    assert values.via_services == (
+        "s3.cn-north-1.amazonaws.com",
+        "s3.cn-north-1.amazonaws.com.cn",
+    )
 
 
 def test_context_form_follows_bucket_keys_unless_chosen() -> None:
@@ -108,3 +136,12 @@ def test_context_form_follows_bucket_keys_unless_chosen() -> None:
     assert guide_values(bucket_key_enabled=False).context_form == "object"
     both = v.PolicyOptions(encryption_context="both")
     assert guide_values(options=both).context_form == "both"
+
+
+def test_context_form_that_breaks_harbor_is_an_error() -> None:
+    bucket_form = v.PolicyOptions(encryption_context="bucket")
+    problems = v.validate(guide_values(bucket_key_enabled=False, options=bucket_form))
+    assert [p.field for p in problems] == ["options.encryption_context"]
+    assert "breaks Harbor" in problems[0].message
+    object_form = v.PolicyOptions(encryption_context="object")
+    assert v.validate(guide_values(options=object_form))

@@ -21,7 +21,7 @@ PARTITIONS = (
     "aws-eusc",
 )
 
-_ACCOUNT = re.compile(r"\d{12}")
+_ACCOUNT = re.compile(r"[0-9]{12}")
 
 
 @dataclass(frozen=True, slots=True)

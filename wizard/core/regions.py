@@ -72,5 +72,24 @@ def partition_of(region: str) -> str:
 
 
 def s3_via_service(region: str) -> str:
-    """The ``kms:ViaService`` value S3 presents when it calls KMS in ``region``."""
-    return f"s3.{region}.{DNS_SUFFIX[partition_of(region)]}"
+    """The ``kms:ViaService`` value S3 presents when it calls KMS in ``region``.
+
+    KMS documents ``SERVICE.REGION.amazonaws.com`` as the form of the value
+    (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+    """
+    return f"s3.{region}.amazonaws.com"
+
+
+def s3_via_services(region: str) -> tuple[str, ...]:
+    """Every value S3 in ``region`` might present as ``kms:ViaService``.
+
+    Outside the ``aws`` partition the endpoint's DNS suffix differs (for example
+    ``amazonaws.com.cn``) and we could not confirm from AWS's documentation which
+    form KMS puts in the request there, so both are admitted: each names S3 in
+    the same region, and a Deny on neither still stops direct use.
+    """
+    suffix = DNS_SUFFIX.get(partition_of(region), "amazonaws.com")
+    documented = s3_via_service(region)
+    if suffix == "amazonaws.com":
+        return (documented,)
+    return (documented, f"s3.{region}.{suffix}")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, fields
 from typing import Literal
 
 from wizard.core.arn import Arn, is_account_id, parse_arn
-from wizard.core.regions import REGIONS, partition_of, s3_via_service
+from wizard.core.regions import REGIONS, partition_of, s3_via_service, s3_via_services
 
 Validator = Callable[[str], str | None]
 ContextForm = Literal["auto", "object", "bucket", "both"]
@@ -32,7 +32,7 @@ _ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
 _VPCE_ID = re.compile(r"vpce-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _IAM_NAME = re.compile(r"[\w+=,.@-]{1,64}")
-_IPV4_LIKE = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+_IPV4_LIKE = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
 
 
 def check_account_id(text: str) -> str | None:
@@ -244,6 +244,11 @@ class Values:
         return s3_via_service(self.region)
 
     @property
+    def via_services(self) -> tuple[str, ...]:
+        """Every kms:ViaService value S3 in the region may present."""
+        return s3_via_services(self.region)
+
+    @property
     def context_form(self) -> Literal["object", "bucket", "both"]:
         """Which aws:s3:arn form(s) S3 uses for this bucket (correction 1)."""
         form = self.options.encryption_context
@@ -310,6 +315,19 @@ def _consistency(values: Values) -> list[Problem]:
                 "admin_principals",
                 "No key administrator is named: give at least one IAM role that "
                 "may manage the key, so a policy change cannot lock everyone out.",
+            )
+        )
+    form = values.options.encryption_context
+    if (form == "bucket" and not values.bucket_key_enabled) or (
+        form == "object" and values.bucket_key_enabled
+    ):
+        sends = "the bucket ARN" if values.bucket_key_enabled else "object ARNs"
+        problems.append(
+            Problem(
+                "options.encryption_context",
+                f"Encryption context form {form!r} breaks Harbor: with S3 Bucket "
+                f"Keys {'on' if values.bucket_key_enabled else 'off'}, S3 sends "
+                f"{sends}. Use 'auto', or 'both' during a transition.",
             )
         )
     if check_region(values.region) or check_account_id(values.account_id):

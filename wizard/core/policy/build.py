@@ -125,6 +125,11 @@ def _aws(principals: tuple[str, ...] | str) -> dict[str, Any]:
     return {"AWS": principals[0] if len(principals) == 1 else list(principals)}
 
 
+def _via(values: Values) -> str | list[str]:
+    services = values.via_services
+    return services[0] if len(services) == 1 else list(services)
+
+
 def _managers(values: Values) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values.admin_principals))
 
@@ -219,7 +224,7 @@ def s3_context_condition(values: Values) -> dict[str, dict[str, Any]]:
 def _harbor_use(values: Values) -> GeneratedStatement:
     sid = "HarborUseThroughS3"
     condition: dict[str, dict[str, Any]] = {
-        "StringEquals": {"kms:ViaService": values.via_service}
+        "StringEquals": {"kms:ViaService": _via(values)}
     }
     for operator, block in s3_context_condition(values).items():
         condition.setdefault(operator, {}).update(block)
@@ -294,7 +299,7 @@ def _deny_direct_use(values: Values) -> GeneratedStatement | None:
         return None
     sid = "DenyHarborDirectUse"
     # A missing kms:ViaService makes StringNotEquals true, so direct calls match.
-    condition = {"StringNotEquals": {"kms:ViaService": values.via_service}}
+    condition = {"StringNotEquals": {"kms:ViaService": _via(values)}}
     return GeneratedStatement(
         sid,
         _statement(

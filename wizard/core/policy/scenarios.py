@@ -89,8 +89,9 @@ def _network(values: Values) -> dict[str, Any]:
     if values.source_vpce:
         context["aws:SourceVpce"] = values.source_vpce[0]
     elif values.source_ip:
-        first = next(ipaddress.ip_network(values.source_ip[0]).hosts(), None)
         net = ipaddress.ip_network(values.source_ip[0])
+        # hosts() is a list for /32 and /128 networks, a generator otherwise.
+        first = next(iter(net.hosts()), None)
         context["aws:SourceIp"] = str(first or net.network_address)
     return context
 
@@ -233,10 +234,11 @@ def _direct_use(values: Values) -> list[Scenario]:
             "harbor-describe-key",
             "direct-use",
             "Harbor's role calls kms:DescribeKey",
-            Request(session, "kms:DescribeKey", key, _org(values), (), True),
+            Request(session, "kms:DescribeKey", key,
+                    {**_org(values), **_network(values)}, (), True),
             "allow" if values.options.harbor_describe_key else "deny",
-            "DescribeKey reads metadata only; it is allowed when the "
-            "harbor_describe_key option is on.",
+            "DescribeKey reads metadata only; it is allowed, from Harbor's own "
+            "network, when the harbor_describe_key option is on.",
         ),
     ]
     if values.options.deny_direct_use:
