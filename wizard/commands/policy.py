@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -182,25 +183,31 @@ def _simulate_lines(args: argparse.Namespace, resource: str, out: TextIO) -> int
         if args.policy == "-"
         else _evaluator(_read_policy(args.policy), args.policy)
     )
+    cache: dict[str, Evaluator] = {}
+    if args.requests == "-":
+        _write_results(sys.stdin, default, resource, cache, out)
+        return 0
     try:
-        lines = (
-            sys.stdin
-            if args.requests == "-"
-            else Path(args.requests).open(encoding="utf-8")
-        )
+        with Path(args.requests).open(encoding="utf-8") as lines:
+            _write_results(lines, default, resource, cache, out)
     except OSError as error:
         raise InputError(
             f"Requests file {args.requests} cannot be read: {error.strerror}."
         ) from None
-    cache: dict[str, Evaluator] = {}
-    with lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            out.write(
-                json.dumps(_simulate_one(line, number, default, resource, cache)) + "\n"
-            )
     return 0
+
+
+def _write_results(
+    lines: Iterable[str],
+    default: Evaluator | None,
+    resource: str,
+    cache: dict[str, Evaluator],
+    out: TextIO,
+) -> None:
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            result = _simulate_one(line, number, default, resource, cache)
+            out.write(json.dumps(result) + "\n")
 
 
 def _simulate_one(
