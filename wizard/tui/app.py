@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -24,7 +24,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from wizard.core.errors import ConfigError, WizardError
-from wizard.core.steps import STEPS, step
+from wizard.core.steps import STEPS
 from wizard.core.values import Values
 from wizard.tui import messages as msg
 from wizard.tui.screens.error_modal import ErrorModal
@@ -36,26 +36,29 @@ from wizard.tui.session import (
     WizardState,
     demo_config_path,
     load_state,
-    merge_seeded,
     save_state,
     unreadable_state,
 )
+from wizard.tui.workers import AccountWorkers
 
 # Worker group -> the step its result and its problems belong to.
 GROUP_STEPS = {
     "sandbox": "prerequisites",
     "snapshot": "prerequisites",
     "pick": "environment",
+    "checklist": "checklist",
+    "apply": "apply",
+    "export": "export",
 }
 # Steps that show what was read from the account: opening one reads it first.
 READS_ACCOUNT = frozenset(
-    {"prerequisites", "understand", "design", "rotation", "monitoring"}
+    {"prerequisites", "understand", "design", "rotation", "monitoring", "apply"}
 )
 SAVE_DELAY = 0.3
 """Seconds of quiet after a change before the values file is written."""
 
 
-class WizardApp(App[int]):
+class WizardApp(AccountWorkers, App[int]):
     """The full-screen wizard.
 
     Args:
@@ -177,7 +180,16 @@ class WizardApp(App[int]):
         self._on_step_opened(step_id)
 
     def _on_step_opened(self, step_id: str) -> None:
-        if step_id not in READS_ACCOUNT or not self.account.connected:
+        """Start the reads the step shows, unless they are fresh."""
+        account = self.account
+        if not account.connected:
+            return
+        if step_id == "checklist":
+            stale = account.checklist_stale or not account.verdicts
+            if stale and "checklist" not in account.busy:
+                self.run_checklist()
+            return
+        if step_id not in READS_ACCOUNT:
             return
         if self._read_for is None or _stale(self._read_for, self.state.values):
             self.read_account()
@@ -212,113 +224,9 @@ class WizardApp(App[int]):
             severity="warning" if notes else "information",
         )
 
-    @on(msg.AccountReadRequested)
-    def _read_requested(self, event: msg.AccountReadRequested) -> None:
-        if self.account.connected:
-            self.read_account()
-
     @on(msg.ProblemReported)
     def _problem(self, event: msg.ProblemReported) -> None:
         self.show_error(event.title, event.message)
-
-    @on(msg.PickRequested)
-    def _pick_requested(self, event: msg.PickRequested) -> None:
-        if not self.account.connected:
-            self.notify("The sandbox is still starting; try again in a moment.")
-            return
-        self.list_choices(event.field_name)
-
-    # Workers: each runs one blocking task and reports by message.
-
-    @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False)
-    def start_demo(self) -> None:
-        """Start and seed the sandbox (it imports the emulator: seconds)."""
-        from wizard.tui.tasks import start_demo
-
-        demo = start_demo()
-        self._sandbox = demo.sandbox
-        self.post_message(
-            msg.SandboxReady(demo.endpoint_url, demo.values, demo.scenario)
-        )
-
-    @on(msg.SandboxReady)
-    def _sandbox_ready(self, event: msg.SandboxReady) -> None:
-        values = merge_seeded(self.state.values, event.values, self._fresh)
-        account = replace(self.account, endpoint_url=event.endpoint_url, connected=True)
-        self.update(replace(self.state, values=values), account, save=True)
-        self.notify(
-            f"Sandbox seeded with the {event.scenario} account; nothing here "
-            "touches AWS.",
-            title="Demo",
-        )
-        self._on_step_opened(self.state.last_step)
-
-    @work(thread=True, exclusive=True, group="snapshot", exit_on_error=False)
-    def read_account(self) -> None:
-        """Read identity, permissions and the snapshot for the current values."""
-        from wizard.tui.tasks import read_account
-
-        values = self.state.values
-        self._read_for = values
-        read = read_account(values, self.account.endpoint_url)
-        self.post_message(
-            msg.IdentityRead(
-                read.identity, read.missing_permissions, read.checked_permissions
-            )
-        )
-        self.post_message(msg.SnapshotRead(read.snapshot))
-
-    @on(msg.IdentityRead)
-    def _identity_read(self, event: msg.IdentityRead) -> None:
-        from wizard.core.snapshot import Unknown
-
-        problems = dict(self.account.problems)
-        completed = set(self.account.completed)
-        if isinstance(event.identity, Unknown):
-            problems["prerequisites"] = event.identity.reason
-            completed.discard("prerequisites")
-        else:
-            problems.pop("prerequisites", None)
-            completed.add("prerequisites")
-        account = replace(
-            self.account,
-            identity=event.identity,
-            missing_permissions=event.missing_permissions,
-            checked_permissions=event.checked_permissions,
-            problems=problems,
-            completed=frozenset(completed),
-        )
-        self.update(account=account)
-
-    @on(msg.SnapshotRead)
-    def _snapshot_read(self, event: msg.SnapshotRead) -> None:
-        self.update(account=replace(self.account, snapshot=event.snapshot))
-
-    @work(thread=True, exclusive=True, group="pick", exit_on_error=False)
-    def list_choices(self, field_name: str) -> None:
-        """Read the keys, roles or buckets the user can pick from."""
-        from wizard.core.snapshot import Unknown
-        from wizard.tui.tasks import list_choices
-
-        found = list_choices(field_name, self.state.values, self.account.endpoint_url)
-        if isinstance(found, Unknown):
-            title = f"Listing {step('environment').title.lower()}"
-            self.post_message(msg.ProblemReported(title, found.reason, "environment"))
-            return
-        self.post_message(msg.ResourcesListed(field_name, tuple(found)))
-
-    @on(msg.ResourcesListed)
-    def _resources_listed(self, event: msg.ResourcesListed) -> None:
-        from wizard.core.steps import ENVIRONMENT_FIELDS
-        from wizard.tui.screens.pick_modal import PickModal
-
-        spec = next(f for f in ENVIRONMENT_FIELDS if f.name == event.field_name)
-
-        def picked(choice: str | None) -> None:
-            if choice is not None:
-                self.post_message(msg.FieldEdited(spec, spec.parse(choice)))
-
-        self.push_screen(PickModal(spec.label, event.items), picked)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Track busy groups; turn a failed worker into a modal and a problem."""
@@ -349,11 +257,25 @@ class WizardApp(App[int]):
                 lambda step_id=spec.id: self.go(step_id),
             )
         yield SystemCommand(
+            "Checklist: re-run",
+            "Read the account and check every item again",
+            self._rerun_checklist,
+        )
+        yield SystemCommand(
+            "Runbook: export",
+            "Open the export step to write the runbook and policy files",
+            lambda: self.go("export"),
+        )
+        yield SystemCommand(
             "Theme: switch light/dark",
             "Switch between the light and the dark theme",
             self.action_toggle_theme,
         )
         yield from super().get_system_commands(screen)
+
+    def _rerun_checklist(self) -> None:
+        self.account = replace(self.account, checklist_stale=True)
+        self.go("checklist")
 
     def action_toggle_theme(self) -> None:
         """Switch light/dark and remember the choice."""

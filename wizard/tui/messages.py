@@ -112,8 +112,44 @@ class ChecklistProgress(Message):
 class ChecklistEvaluated(Message):
     """Every checklist item has a verdict."""
 
-    verdicts: tuple[Any, ...]
-    items: tuple[Any, ...]
+    run: Any
+    """A :class:`wizard.tui.tasks.ChecklistRun`: the read, items and verdicts."""
+    audit: dict[str, Any]
+    """The same as ``audit --format json`` writes it, for the runbook."""
+
+
+@dataclass
+class ChecklistRequested(Message):
+    """A step (or the palette) asks for the checklist to be run again."""
+
+
+@dataclass
+class ApplyRequested(Message):
+    """The user confirmed applying these changes of the current plan."""
+
+    change_ids: tuple[str, ...]
+
+
+@dataclass
+class RollbackRequested(Message):
+    """The user asked to undo the last apply."""
+
+
+@dataclass
+class ExportRequested(Message):
+    """Write the runbook to ``path`` and the policy in ``formats`` beside it."""
+
+    path: Path
+    formats: tuple[str, ...]
+
+
+@dataclass
+class Attested(Message):
+    """The user attested a checklist item, with a note."""
+
+    item_id: str
+    by: str
+    note: str
 
 
 @dataclass
@@ -135,15 +171,15 @@ class ChangeProgress(Message):
 
 @dataclass
 class PolicyApplied(Message):
-    """The selected changes were applied; the backup can roll them back."""
+    """Every selected change was applied; the backup can roll them back."""
 
     result: Any
-    backup: Path | None
+    """The core's ApplyResult: journal, backups, outcome of every step."""
 
 
 @dataclass
 class ApplyFailed(Message):
-    """Applying stopped; what was written is in ``result`` for rollback."""
+    """Applying stopped part-way; what was written is in ``result``."""
 
     title: str
     message: str
@@ -152,9 +188,9 @@ class ApplyFailed(Message):
 
 @dataclass
 class RolledBack(Message):
-    """A rollback finished."""
+    """A rollback finished (``result`` is the core's RollbackResult)."""
 
-    detail: str
+    result: Any
 
 
 @dataclass

@@ -225,11 +225,17 @@ class AccountView:
     verdicts: tuple[Any, ...] = ()
     previous_verdicts: tuple[Any, ...] = ()
     """The verdicts of the run before the last, to show what changed."""
-    plan: Any = None
+    checklist_progress: tuple[int, int, str] = (0, 0, "")
+    """Items done, items in all (0 while reading), what is being checked."""
+    checklist_stale: bool = True
+    """True until a run reflects the current values and account."""
+    audit: Mapping[str, Any] | None = None
+    """The last run as ``audit --format json`` writes it (for the runbook)."""
     change_status: Mapping[str, str] = field(default_factory=dict)
-    """Change id -> running, done, failed or rolled back."""
+    """Change id -> running, done, failed or rolled back (this run)."""
     applied: Any = None
-    backup: Path | None = None
+    """The core's ApplyResult of the last apply (journal, backups)."""
+    rolled_back: Any = None
     exported: tuple[Path, ...] = ()
     busy: frozenset[str] = frozenset()
     """Worker groups running now (identity, snapshot, checklist, apply, ...)."""

@@ -9,14 +9,18 @@ emulator is loaded. This module imports no Textual.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wizard.core.fsutil import write_atomic
 from wizard.core.values import Values
 
 if TYPE_CHECKING:
     from wizard.aws.sandbox import Sandbox
     from wizard.aws.session import AwsTarget
+    from wizard.core.policy.formats import Format
 
 DEMO_SCENARIO = "guide-as-written"
 DEMO_REGION = "us-east-1"
@@ -120,3 +124,174 @@ def list_choices(field_name: str, values: Values, endpoint_url: str | None) -> A
             return found
         return tuple(b["Name"] for b in found.get("Buckets", ()))
     return Unknown("not_configured", f"There is no list for {field_name}.")
+
+
+Report = Callable[[int, int, str], None]
+"""Progress callback: done, total (0 while unknown), what is happening."""
+
+
+@dataclass(frozen=True)
+class ChecklistRun:
+    """A checklist run: the fresh read it rests on and a verdict per item."""
+
+    read: AccountRead
+    items: tuple[Any, ...]
+    verdicts: tuple[Any, ...]
+
+
+def run_checklist(
+    values: Values,
+    endpoint_url: str | None,
+    attestations: Mapping[str, Any],
+    source: str,
+    report: Report,
+) -> ChecklistRun:
+    """Read the account afresh and evaluate every checklist item against it.
+
+    Raises:
+        ChecklistError: the checklist files or the attestations are invalid.
+    """
+    from wizard.core.checklist.engine import evaluate, load_items, parse_attestations
+
+    report(0, 0, "Reading the account")
+    items = load_items()
+    attested = parse_attestations(attestations or None, items, source)
+    read = read_account(values, endpoint_url)
+    total = len(items)
+    done = 0
+
+    def step(item: Any, verdict: Any) -> None:
+        nonlocal done
+        done += 1
+        report(done, total, item.title)
+
+    verdicts = evaluate(items, read.snapshot, values, attested, progress=step)
+    return ChecklistRun(read, tuple(items), tuple(verdicts))
+
+
+def audit_document(run: ChecklistRun, values: Values) -> dict[str, Any]:
+    """The run as ``audit --format json`` writes it (the runbook reads that)."""
+    from wizard.core.checklist.report import KeyAudit, audit_json, key_json
+
+    key = key_json(run.read.snapshot, values)
+    return audit_json(KeyAudit(key, run.items, run.verdicts))
+
+
+class _Reporting:
+    """The boto3 apply adapter, telling the UI which change each call serves."""
+
+    def __init__(self, inner: Any, changes: Mapping[int, str], report: Report):
+        self._inner = inner
+        self._changes = changes
+        self._report = report
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def call(self, step: Any) -> dict[str, Any]:
+        change = self._changes.get(id(step), "")
+        self._report(0, 0, f"{change}\trunning\t{step.summary}")
+        outputs: dict[str, Any] = self._inner.call(step)
+        self._report(0, 0, f"{change}\tdone\t{step.summary}")
+        return outputs
+
+
+def apply_changes(
+    plan: Any,
+    values: Values,
+    endpoint_url: str | None,
+    config_path: Path,
+    report: Report,
+) -> Any:
+    """Apply ``plan`` (already narrowed to the chosen changes), journaled.
+
+    Returns:
+        The core's ApplyResult (journal, backups, outcome per step).
+
+    Raises:
+        LockoutRefused: the new key policy fails the lockout proof.
+        WizardError: a journal or backup cannot be written.
+    """
+    from wizard.aws.apply_exec import BotoAdapter
+    from wizard.aws.session import Clients
+    from wizard.core.apply.backup import state_dir
+    from wizard.core.apply.run import apply_plan
+
+    clients = Clients(target_for(values, endpoint_url))
+    by_step = {id(s): c.id for c in plan.changes for s in c.steps}
+    adapter = _Reporting(BotoAdapter(clients, values), by_step, report)
+    return apply_plan(plan, values, adapter, state_dir(config_path))
+
+
+def roll_back(
+    journal: Path, values: Values, endpoint_url: str | None, config_path: Path
+) -> Any:
+    """Undo what the apply journal ``journal`` records, last step first."""
+    from wizard.aws.apply_exec import BotoAdapter
+    from wizard.aws.session import Clients
+    from wizard.core.apply.backup import state_dir
+    from wizard.core.apply.rollback import rollback
+
+    clients = Clients(target_for(values, endpoint_url))
+    return rollback(journal, BotoAdapter(clients, values), state_dir(config_path))
+
+
+def backup_dir(config_path: Path) -> Path:
+    """Where apply keeps its backups and journals (beside the values file)."""
+    from wizard.core.apply.backup import state_dir
+
+    return state_dir(config_path)
+
+
+def export_files(
+    values: Values,
+    config_path: Path,
+    runbook_path: Path,
+    formats: tuple[Format, ...],
+    audit: Mapping[str, Any] | None,
+    attestations: Mapping[str, Any],
+    identity: Any,
+) -> tuple[Path, ...]:
+    """Write the runbook (Markdown, or HTML for ``.html``) and the policy files.
+
+    The policy goes beside the runbook as ``<name>.policy.json``,
+    ``<name>.tf`` and ``<name>.cfn.json`` for the formats asked for.
+    """
+    from wizard.core.policy.build import build_policy
+    from wizard.core.policy.formats import render
+    from wizard.core.runbook import (
+        build_view,
+        load_catalog,
+        read_journal_files,
+        write_runbook,
+    )
+
+    journals, _ = read_journal_files(config_path, values)
+    caller = {"Arn": identity.arn} if hasattr(identity, "arn") else None
+    view = build_view(
+        values,
+        audit=audit,
+        audit_source="the checklist run of this session" if audit else "",
+        journal=journals,
+        identity=caller,
+        attestations=attestations,
+        catalog=load_catalog(),
+        config_path=config_path,
+    )
+    html = runbook_path.suffix.lower() in (".html", ".htm")
+    write_runbook(view, runbook_path, "html" if html else "markdown")
+    written = [runbook_path]
+    policy = build_policy(values)
+    for name in formats:
+        target = runbook_path.with_name(runbook_path.stem + POLICY_SUFFIXES[name])
+        write_atomic(target, render(policy, values, name))
+        written.append(target)
+    return tuple(written)
+
+
+POLICY_SUFFIXES = {
+    "json": ".policy.json",
+    "terraform": ".tf",
+    "cloudformation": ".cfn.json",
+}
+"""File name endings of the policy formats written beside the runbook."""

@@ -27,7 +27,7 @@ class ConditionsStep(StepPane):
 
     def compose_body(self) -> ComposeResult:
         """A warning line, then the form beside preview and simulation."""
-        yield Static("", id="breaks-harbor")
+        yield Static("", id="breaks-harbor", markup=False)
         with Horizontal(id="conditions-body"):
             if self.model is not None:
                 yield FieldForm(

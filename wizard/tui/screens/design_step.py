@@ -42,14 +42,14 @@ class DesignStep(StepPane):
                 statements = OptionList(id="statements")
                 statements.border_title = "Statements"
                 yield statements
-                yield Static("", id="statement-why")
+                yield Static("", id="statement-why", markup=False)
             with TabbedContent(id="design-tabs"):
                 with TabPane("Policy", id="tab-policy"):
                     yield PolicyPreview(id="preview")
                 with TabPane("Diff", id="tab-diff"):
                     yield PolicyDiff(id="diff")
         yield ScenarioTable(id="scenarios")
-        yield Static("", id="scenario-why")
+        yield Static("", id="scenario-why", markup=False)
 
     def render_model(self, model: Model) -> None:
         """Redraw statements, preview, diff and simulation for ``model``."""

@@ -34,13 +34,13 @@ class PrerequisitesStep(StepPane):
         yield LoadingIndicator(id="prereq-busy")
         with VerticalScroll(id="prereq-body", can_focus=True):
             yield Static("Connection", classes="section")
-            yield Static("", id="prereq-connection")
+            yield Static("", id="prereq-connection", markup=False)
             yield Static("Identity", classes="section")
-            yield Static("", id="prereq-identity")
+            yield Static("", id="prereq-identity", markup=False)
             yield Static("Region", classes="section")
-            yield Static("", id="prereq-region")
+            yield Static("", id="prereq-region", markup=False)
             yield Static("Permissions for the coming steps", classes="section")
-            yield Static("", id="prereq-permissions")
+            yield Static("", id="prereq-permissions", markup=False)
 
     def render_model(self, model: Model) -> None:
         """Fill each section; unknowns say why."""

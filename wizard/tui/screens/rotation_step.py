@@ -37,8 +37,8 @@ class RotationStep(StepPane):
     def compose_body(self) -> ComposeResult:
         """Status, plan line, then the period field."""
         yield LoadingIndicator(id="rotation-busy")
-        yield Static("", id="rotation-status")
-        yield Static("", id="rotation-plan")
+        yield Static("", id="rotation-status", markup=False)
+        yield Static("", id="rotation-plan", markup=False)
         if self.model is not None:
             yield FieldForm(
                 step(self.STEP_ID).fields,

@@ -46,18 +46,18 @@ class UnderstandStep(StepPane):
     def compose_body(self) -> ComposeResult:
         """Statement list and explanation over the findings table."""
         yield LoadingIndicator(id="understand-busy")
-        yield Static("", id="understand-status")
+        yield Static("", id="understand-status", markup=False)
         with Horizontal(id="understand-top"):
             statements = OptionList(id="current-statements")
             statements.border_title = "Statements"
             yield statements
             with Vertical(id="understand-detail"):
-                yield Static("", id="statement-words")
+                yield Static("", id="statement-words", markup=False)
                 yield PolicyPreview(id="current-statement")
         findings: DataTable[Text] = DataTable(id="findings", cursor_type="row")
         findings.border_title = "Lint findings"
         yield findings
-        yield Static("", id="finding-fix")
+        yield Static("", id="finding-fix", markup=False)
 
     def on_mount(self) -> None:
         """Columns of the findings table."""

@@ -48,7 +48,7 @@ class EnvironmentStep(StepPane):
                 id="helm-path",
             )
             yield Button("Import", id="helm-import")
-        yield Static("", id="values-status")
+        yield Static("", id="values-status", markup=False)
         if model is not None:
             yield FieldForm(
                 step(self.STEP_ID).fields,

@@ -108,7 +108,7 @@ class ValueField(Vertical):
             if self._pickable:
                 yield Button("List…", classes="field-pick", compact=True)
         yield self._control()
-        yield Static(self._error or self.spec.help, classes="field-help")
+        yield Static(self._error or self.spec.help, classes="field-help", markup=False)
         self.set_class(self._error is not None, "-invalid")
 
     def _control(self) -> Input | Switch | Select[str]:

@@ -1,0 +1,109 @@
+"""Step 10, Export: the runbook, and the policy as JSON, Terraform, CloudFormation.
+
+The runbook is rendered by :mod:`wizard.core.runbook` from the values, the
+apply journals beside the values file, this session's checklist run and the
+attestations; a path ending in ``.html`` gives the HTML form. The policy files
+are written beside it, named after it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Checkbox, Input, Label, LoadingIndicator, Static
+
+from wizard.tui.messages import ExportRequested
+from wizard.tui.screens.base import StepPane
+from wizard.tui.session import Model
+from wizard.tui.tasks import POLICY_SUFFIXES
+
+FORMAT_LABELS = {
+    "json": "Policy as JSON",
+    "terraform": "Terraform (aws_kms_key_policy)",
+    "cloudformation": "CloudFormation (AWS::KMS::Key)",
+}
+RUNBOOK_NAME = "harbor-kms-runbook.md"
+
+
+class ExportStep(StepPane):
+    """Path, formats, write button, and what was written."""
+
+    STEP_ID = "export"
+
+    DEFAULT_CSS = """
+    ExportStep {
+        & #export-form { height: auto; }
+        & #export-path { width: 1fr; }
+        & #export-row { height: auto; }
+        & #export-write { margin-left: 1; }
+        & LoadingIndicator { height: 1; }
+        & #export-written { margin-top: 1; color: $text-success; }
+    }
+    """
+
+    def compose_body(self) -> ComposeResult:
+        """The form and the result lines."""
+        default = self._default_path()
+        with Vertical(id="export-form"):
+            yield Label("Runbook file (.md for Markdown, .html for HTML)")
+            with Horizontal(id="export-row"):
+                yield Input(str(default), id="export-path")
+                yield Button("Write files", id="export-write", variant="primary")
+            for name, label in FORMAT_LABELS.items():
+                yield Checkbox(label, value=True, id=f"format-{name}")
+        yield LoadingIndicator(id="export-busy")
+        yield Static("", id="export-contents", markup=False)
+        yield Static("", id="export-written", markup=False)
+
+    def _default_path(self) -> Path:
+        if self.model is None:
+            return Path(RUNBOOK_NAME)
+        return self.model.state.path.parent / RUNBOOK_NAME
+
+    def render_model(self, model: Model) -> None:
+        """Say what the runbook will hold and what was written."""
+        account = model.account
+        self.query_one("#export-busy").display = "export" in account.busy
+        contents = ["The runbook holds the values, the policy with its reasons,"]
+        if account.audit is not None:
+            contents.append("this session's checklist run,")
+        else:
+            contents.append("the checklist (not run this session: items show as")
+            contents.append("not checked; run step 9 first to include verdicts),")
+        contents.append("the apply journals and the rollback steps.")
+        self.query_one("#export-contents", Static).update(" ".join(contents))
+        written = "\n".join(f"Written: {p}" for p in account.exported)
+        self.query_one("#export-written", Static).update(written)
+
+    def can_run(self, action: str) -> bool | None:
+        """Writing needs a path and no export running."""
+        account = self.model.account if self.model else None
+        if account is None or "export" in account.busy:
+            return None
+        return bool(self.query_one("#export-path", Input).value.strip()) or None
+
+    def action_export(self) -> None:
+        """Ask the app to write the runbook and the chosen policy files."""
+        text = self.query_one("#export-path", Input).value.strip()
+        if not text:
+            self.notify("Give the runbook's path first.", severity="error")
+            return
+        formats = tuple(
+            name
+            for name in POLICY_SUFFIXES
+            if self.query_one(f"#format-{name}", Checkbox).value
+        )
+        self.post_message(ExportRequested(Path(text).expanduser(), formats))
+
+    @on(Button.Pressed, "#export-write")
+    def _write(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_export()
+
+    @on(Input.Submitted, "#export-path")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_export()
