@@ -234,7 +234,7 @@ class AccountWorkers(_Base):
             return
         # select() holds back changes whose prerequisites were not chosen.
         narrowed = select(plan, only=event.change_ids)
-        status = {c.id: "waiting" for c in narrowed.changes if c.ready}
+        status: dict[str, str] = {c.id: "waiting" for c in narrowed.changes if c.ready}
         self.update(account=replace(self.account, change_status=status))
         self.apply_changes(narrowed)
 
