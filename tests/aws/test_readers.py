@@ -210,9 +210,7 @@ def _assert_trail(trails: tuple[Trail, ...], result: SeedResult) -> None:
     assert isinstance(trail_bucket, Bucket)
     statements = known(trail_bucket.policy)["Statement"]
     assert "AWSCloudTrailWrite" in {s["Sid"] for s in statements}
-    # TODO: moto returns no event selectors for a new trail where AWS returns
-    # its default management-events selector; assert management_events is
-    # True once the sandbox answers like AWS.
+    assert trail.management_events is True
     assert trail.kms_events_excluded is False
 
 

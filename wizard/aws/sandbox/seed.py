@@ -509,6 +509,13 @@ def _trail(aws: _Aws, account: str) -> str:
         CloudWatchLogsLogGroupArn=group_arn,
         CloudWatchLogsRoleArn=_cloudtrail_logs_role(aws, account, group_arn),
     )
+    # AWS gives a new trail a default selector recording all management events;
+    # moto returns none, so the seed states it as AWS would have it.
+    # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html
+    cloudtrail.put_event_selectors(
+        TrailName=TRAIL_NAME,
+        EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}],
+    )
     cloudtrail.start_logging(Name=TRAIL_NAME)
     return group_arn
 
