@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from wizard.core import runbook_text as text
-from wizard.core.checklist.model import Item, Verdict
+from wizard.core.checklist.model import Item
 from wizard.core.runbook_text import Placeholders, clean
 from wizard.core.values import Values
 
@@ -76,40 +76,6 @@ def rewordings(catalog: Sequence[Item]) -> tuple[Rewording, ...]:
     )
 
 
-def audit_document(
-    items: Sequence[Item], verdicts: Sequence[Verdict], key_arn: str
-) -> dict[str, Any]:
-    """In-memory verdicts (TUI, line mode) in the audit document's shape."""
-    by_id = {item.id: item for item in items}
-    rows = []
-    for verdict in verdicts:
-        item = by_id.get(verdict.item_id)
-        remediation = verdict.remediation
-        rows.append(
-            {
-                "id": verdict.item_id,
-                "section": item.section if item else "",
-                "title": item.title if item else verdict.item_id,
-                "status": verdict.status,
-                "reason": verdict.reason,
-                "evidence": [
-                    {"api": e.api, **dict(e.fields), "at": e.at.isoformat()}
-                    for e in verdict.evidence
-                ],
-                "remediation": {"text": remediation.console, "cli": remediation.cli}
-                if remediation
-                else None,
-                "checked_at": verdict.checked_at.isoformat(),
-            }
-        )
-    read_at = max((v.checked_at for v in verdicts), default=None)
-    return {
-        "key": {"arn": key_arn},
-        "read_at": read_at.isoformat() if read_at else None,
-        "items": rows,
-    }
-
-
 def when(value: Any) -> str:
     """A time from a file as the runbook prints it (as given when unparsable)."""
     # TOML gives datetimes (attestations), JSON gives ISO 8601 strings.
@@ -131,16 +97,29 @@ def check_audit_key(audit: Mapping[str, Any], values: Values) -> None:
 
 
 def audit_time(audit: Mapping[str, Any] | None) -> str:
-    """When the audit read the account, as printed; 'not audited' without one."""
+    """When the audit read the account: its own time, else its latest evidence."""
     if audit is None:
         return "not audited"
-    for name in ("read_at", "generated_at", "at", "time"):
+    for name in ("read_at", "generated_at", "at"):
         if audit.get(name):
             return when(audit[name])
-    key = audit.get("key")
-    if isinstance(key, Mapping) and key.get("read_at"):
-        return when(key["read_at"])
-    return "not recorded in the audit"
+    times = [t for item in audit.get("items", []) if (t := _evidence_time(item))]
+    return text.stamp(max(times)) if times else "not recorded in the audit"
+
+
+def _evidence_time(item: Any) -> datetime | None:
+    """The latest evidence time of an audit item (when its reads were made)."""
+    if not isinstance(item, Mapping):
+        return None
+    if item.get("checked_at"):
+        return text.parse_time(item["checked_at"])
+    evidence = item.get("evidence")
+    stamps = [
+        moment
+        for entry in (evidence if isinstance(evidence, list) else [])
+        if isinstance(entry, Mapping) and (moment := text.parse_time(entry.get("at")))
+    ]
+    return max(stamps, default=None)
 
 
 def checklist_rows(
@@ -167,9 +146,7 @@ def checklist_rows(
                 status=_status(verdict.get("status", "not_checked"), item_id),
                 evidence=_evidence(verdict.get("evidence")) or "none recorded",
                 reason=clean(verdict.get("reason")) or "none given",
-                checked_at=when(verdict["checked_at"])
-                if verdict.get("checked_at")
-                else (default_time if verdict else "not checked"),
+                checked_at=_checked(verdict, default_time),
                 remediation=_remediation(
                     verdict.get("remediation") if verdict else None, fill
                 ),
@@ -193,6 +170,13 @@ def _audit_items(audit: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]
     return items
 
 
+def _checked(verdict: Mapping[str, Any], default_time: str) -> str:
+    if not verdict:
+        return "not checked"
+    moment = _evidence_time(verdict)
+    return text.stamp(moment) if moment else default_time
+
+
 def _evidence(value: Any) -> str:
     """Evidence as 'api: field value, ...' per call; empty fields left out.
 
@@ -205,12 +189,21 @@ def _evidence(value: Any) -> str:
         if not isinstance(entry, Mapping):
             parts.append(clean(entry))
             continue
+        # The audit nests the call's fields under "fields"; older shapes do not.
+        flat = (
+            {**entry, **entry["fields"]}
+            if isinstance(entry.get("fields"), Mapping)
+            else entry
+        )
         fields = [
             f"{k} {clean(v)}"
-            for k, v in entry.items()
-            if k not in ("api", "at") and not text.is_secret_name(str(k)) and clean(v)
+            for k, v in flat.items()
+            if k not in ("api", "at", "fields")
+            and not text.is_secret_name(str(k))
+            and clean(v)
         ]
-        parts.append(f"{clean(entry.get('api')) or 'evidence'}: " + ", ".join(fields))
+        api = clean(entry.get("api")) or "evidence"
+        parts.append(f"{api}: {', '.join(fields)}" if fields else api)
     return "; ".join(parts)
 
 
@@ -225,12 +218,17 @@ def _status(value: Any, item_id: str) -> str:
 
 
 def _remediation(value: Any, fill: Placeholders) -> str:
-    if isinstance(value, Mapping):
-        parts = [
-            clean(value.get(k)) for k in ("text", "summary", "cli") if value.get(k)
-        ]
-        return fill.fill(" ".join(parts)) if parts else "none needed"
-    return fill.fill(clean(value)) if value else "none needed"
+    """The fix as the audit gave it: console steps, CLI, or the apply change."""
+    if not value:
+        return "none needed"
+    if not isinstance(value, Mapping):
+        return fill.fill(clean(value))
+    parts = [clean(value.get(k)) for k in ("console", "text", "cli") if value.get(k)]
+    if value.get("apply"):
+        parts.append(
+            f"Or let harbor-kms apply make the change {clean(value['apply'])}."
+        )
+    return fill.fill(" ".join(parts)) if parts else "none needed"
 
 
 def _attr(item: Item | None, name: str) -> str:

@@ -160,11 +160,16 @@ def policy_state(changes: Sequence[Change]) -> str:
         )
     last = applied[-1]
     verb = "Restored by a rollback" if last.run.startswith("rollback") else "Applied"
-    return f"{verb} on {last.at} by {last.by}."
+    who = (
+        f" by {last.by}"
+        if last.by != "not recorded"
+        else (" (the journal does not record by whom)")
+    )
+    return f"{verb} on {last.at}{who}, as journal {last.journal} records."
 
 
 def rollback_steps(
-    changes: Sequence[Change], fill: Placeholders
+    changes: Sequence[Change], fill: Placeholders, config_arg: str = ""
 ) -> tuple[RollbackStep, ...]:
     """How to undo the last apply: the tool's rollback first, then by hand."""
     applies = [c for c in changes if c.run.startswith("apply")]
@@ -195,7 +200,7 @@ def rollback_steps(
         RollbackStep(
             "Let the tool undo the last apply from its journal; it checks each "
             "backup against the hash the journal recorded before restoring it:",
-            f"harbor-kms rollback --journal {fill.quote(last)}",
+            f"harbor-kms rollback{config_arg} --journal {fill.quote(last)}",
         )
     ]
     return tuple(steps + [_by_hand(change, fill) for change in reversed(done)])
@@ -263,6 +268,19 @@ def _raw_time(change: Change) -> str:
 
 
 def _audit_rotation(audit: Mapping[str, Any] | None) -> dict[str, Any]:
-    key = (audit or {}).get("key")
-    rotation = key.get("rotation") if isinstance(key, Mapping) else None
-    return dict(rotation) if isinstance(rotation, Mapping) else {}
+    """Rotation as the audit's kms:GetKeyRotationStatus evidence recorded it."""
+    for item in (audit or {}).get("items", []):
+        evidence = item.get("evidence") if isinstance(item, Mapping) else None
+        for entry in evidence if isinstance(evidence, list) else []:
+            if not isinstance(entry, Mapping):
+                continue
+            fields = entry.get("fields")
+            if entry.get("api") == "kms:GetKeyRotationStatus" and isinstance(
+                fields, Mapping
+            ):
+                return {
+                    "enabled": fields.get("KeyRotationEnabled"),
+                    "period_days": fields.get("RotationPeriodInDays"),
+                    "next_rotation": fields.get("NextRotationDate"),
+                }
+    return {}

@@ -207,7 +207,8 @@ READ_COMMANDS = {
     "--region {region}",
     "s3:GetBucketPublicAccessBlock": "aws s3api get-public-access-block "
     "--bucket {bucket} --region {region}",
-    "s3:GetBucketLocation": "aws s3api get-bucket-location --bucket {bucket}",
+    "s3:GetBucketLocation": "aws s3api get-bucket-location --bucket {bucket} "
+    "--region {region}",
     "cloudtrail:DescribeTrails": "aws cloudtrail describe-trails --region {region}",
     "cloudtrail:GetTrailStatus": "for trail in $(aws cloudtrail describe-trails "
     "--region {region} --query 'trailList[].TrailARN' --output text); do aws "
