@@ -214,7 +214,7 @@ def _build(
         attestations=inputs.attested(checklist),
         audit_command=f"harbor-kms audit{config_arg} --format json",
         verify=inputs.verify_groups(checklist),
-        rollback=journals.rollback_steps(changes, fill),
+        rollback=journals.rollback_steps(changes, fill, config_arg),
         rotation=journals.rotation_plan(values, audit, changes),
         corrections=_corrections(values),
         rewordings=inputs.rewordings(catalog),

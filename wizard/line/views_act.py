@@ -20,7 +20,6 @@ from wizard.core.runbook import (
     read_journal_files,
     write_runbook,
 )
-from wizard.core.runbook_inputs import audit_document
 from wizard.line.console import Console, Prompter
 from wizard.line.session import Session
 
@@ -177,8 +176,11 @@ def export(session: Session, prompter: Prompter, console: Console) -> None:
     target = Path(prompter.text("Write it to", str(default), _writable))
     catalog = load_catalog()
     audit = None
-    if session.verdicts is not None:
-        audit = audit_document(catalog, session.verdicts, session.values.key_arn)
+    if session.verdicts is not None and session.snapshot is not None:
+        from wizard.core.checklist.report import KeyAudit, audit_json, key_json
+
+        key = key_json(session.snapshot, session.values)
+        audit = audit_json(KeyAudit(key, catalog, session.verdicts))
     journals, warnings = read_journal_files(session.config_path, session.values)
     for warning in warnings:
         console.para(f"warning: {warning}", "  ")
