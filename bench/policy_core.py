@@ -81,8 +81,10 @@ def main() -> None:
         seconds = _throughput(policy, requests)
         rate = REQUESTS / seconds
         verdict = "meets" if rate >= 20_000 else "MISSES"
-        print(f"  {name:9} policy: {rate:,.0f} decisions/s "
-              f"({seconds / floor:.0f}x the floor loop; {verdict} 20,000/s)")
+        print(
+            f"  {name:9} policy: {rate:,.0f} decisions/s "
+            f"({seconds / floor:.0f}x the floor loop; {verdict} 20,000/s)"
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         policy_file = Path(tmp) / "policy.json"
@@ -97,10 +99,13 @@ def main() -> None:
         )
         bare = _median_seconds([sys.executable, "-c", "pass"])
         lint = _median_seconds([sys.executable, "-c", probe])
-        heavy = subprocess.run([sys.executable, "-c", probe], capture_output=True,
-                               text=True, cwd=TOP).stderr.strip()
-    print(f"cold start: python -c pass {bare * 1e3:.0f} ms, policy lint "
-          f"{lint * 1e3:.0f} ms, ratio {lint / bare:.2f}")
+        heavy = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, cwd=TOP
+        ).stderr.strip()
+    print(
+        f"cold start: python -c pass {bare * 1e3:.0f} ms, policy lint "
+        f"{lint * 1e3:.0f} ms, ratio {lint / bare:.2f}"
+    )
     print(f"  heavy modules imported by policy lint: {heavy or 'none'}")
 
 

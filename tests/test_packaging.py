@@ -8,8 +8,6 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-import pytest
-
 TOP = Path(__file__).parents[1]
 
 
@@ -22,9 +20,18 @@ def test_console_script_points_at_cli_main() -> None:
 
 def test_wheel_ships_templates_and_checklists(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation",
-         "--outdir", str(tmp_path), str(TOP)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(tmp_path),
+            str(TOP),
+        ],
+        check=True,
+        capture_output=True,
     )
     wheel = next(tmp_path.glob("harbor_kms_wizard-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()

@@ -20,11 +20,14 @@ def _by_sid(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_every_statement_has_a_unique_sid_and_a_reason() -> None:
-    values = guide_values(principal_org_id="o-a1b2c3d4e5", source_ip=("10.0.0.0/8",),
-                          break_glass_principals=(HARBOR_ROLE.replace("HarborS3",
-                                                                      "Glass"),),
-                          options=PolicyOptions(deny_decrypt_without_s3_context=True,
-                                                s3_service_principal=True))
+    values = guide_values(
+        principal_org_id="o-a1b2c3d4e5",
+        source_ip=("10.0.0.0/8",),
+        break_glass_principals=(HARBOR_ROLE.replace("HarborS3", "Glass"),),
+        options=PolicyOptions(
+            deny_decrypt_without_s3_context=True, s3_service_principal=True
+        ),
+    )
     statements = build_statements(values)
     sids = [s.sid for s in statements]
     assert len(sids) == len(set(sids)) == 11
@@ -51,8 +54,11 @@ def test_root_statement_has_no_caller_account_condition() -> None:
 def test_encryption_context_form_and_operator(
     bucket_keys: bool, form: Any, operator: str, value: Any
 ) -> None:
-    values = guide_values(bucket="b-b", bucket_key_enabled=bucket_keys,
-                          options=PolicyOptions(encryption_context=form))
+    values = guide_values(
+        bucket="b-b",
+        bucket_key_enabled=bucket_keys,
+        options=PolicyOptions(encryption_context=form),
+    )
     harbor = _by_sid(build_policy(values))["HarborUseThroughS3"]
     expected = json.loads(json.dumps(value).replace(":::B", ":::b-b"))
     assert harbor["Condition"][operator]["kms:EncryptionContext:aws:s3:arn"] == expected
@@ -63,8 +69,10 @@ def test_encryption_context_form_and_operator(
 
 def test_harbor_gets_only_s3_actions_and_describe_key_separately() -> None:
     policy = _by_sid(build_policy(guide_values()))
-    assert policy["HarborUseThroughS3"]["Action"] == ["kms:Decrypt",
-                                                      "kms:GenerateDataKey"]
+    assert policy["HarborUseThroughS3"]["Action"] == [
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    ]
     describe = policy["HarborDescribeKey"]
     assert describe["Action"] == "kms:DescribeKey"
     assert "Condition" not in describe  # correction 2
@@ -73,8 +81,9 @@ def test_harbor_gets_only_s3_actions_and_describe_key_separately() -> None:
 def test_no_s3_service_principal_unless_asked() -> None:
     plain = json.dumps(build_policy(guide_values()))
     assert "s3.amazonaws.com" not in plain
-    asked = _by_sid(build_policy(guide_values(
-        options=PolicyOptions(s3_service_principal=True))))["AllowS3ServicePrincipal"]
+    asked = _by_sid(
+        build_policy(guide_values(options=PolicyOptions(s3_service_principal=True)))
+    )["AllowS3ServicePrincipal"]
     assert asked["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
 
 
@@ -97,8 +106,9 @@ def test_break_glass_takes_put_key_policy_from_admins() -> None:
 
 
 def test_network_conditions_are_a_deny_with_service_exemption() -> None:
-    values = guide_values(source_vpce=("vpce-0a1b2c3d4e5f67890",),
-                          source_ip=("10.0.0.0/8",))
+    values = guide_values(
+        source_vpce=("vpce-0a1b2c3d4e5f67890",), source_ip=("10.0.0.0/8",)
+    )
     policy = _by_sid(build_policy(values))
     harbor = policy["HarborUseThroughS3"]["Condition"]
     assert "IpAddress" not in harbor and "aws:SourceVpce" not in str(harbor)

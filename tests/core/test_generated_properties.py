@@ -20,8 +20,7 @@ from wizard.core.values import Values, validate
 GUIDE_POLICY = Path(__file__).parents[2] / "examples" / "guide-policy.json"
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_values)
 def test_generated_policy_is_valid_clean_and_passes_scenarios(values: Values) -> None:
     assert [p for p in validate(values) if p.severity == "error"] == []
@@ -49,9 +48,11 @@ def test_guide_policy_breaks_harbor_where_the_corrections_say() -> None:
 
 
 def test_generated_policy_for_guide_values_passes_everything() -> None:
-    values = guide_values(principal_org_id="o-a1b2c3d4e5",
-                          source_vpce=("vpce-0a1b2c3d4e5f67890",),
-                          source_ip=("10.0.0.0/8",))
+    values = guide_values(
+        principal_org_id="o-a1b2c3d4e5",
+        source_vpce=("vpce-0a1b2c3d4e5f67890",),
+        source_ip=("10.0.0.0/8",),
+    )
     outcomes = run_scenarios(build_policy(values), values)
     assert len(outcomes) > 20
     assert [o.scenario.id for o in outcomes if not o.ok] == []

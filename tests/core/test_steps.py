@@ -14,7 +14,6 @@ from wizard.core.steps import (
 )
 
 
-
 def test_steps_follow_the_guide_in_order() -> None:
     ids = [s.id for s in STEPS]
     assert ids[:3] == ["prerequisites", "environment", "understand"]

@@ -29,8 +29,9 @@ def test_round_trip_keeps_every_value(tmp_path: Path) -> None:
         break_glass_principals=("arn:aws:iam::111122223333:role/BreakGlass",),
         rotation_period_days=180,
         alarm_email="ops@example.com",
-        options=PolicyOptions(deny_decrypt_without_s3_context=True,
-                              encryption_context="both"),
+        options=PolicyOptions(
+            deny_decrypt_without_s3_context=True, encryption_context="both"
+        ),
     )
     path = tmp_path / "harbor-kms.toml"
     store.save(values, path)
@@ -46,11 +47,16 @@ def test_unknown_and_mistyped_keys_are_reported_with_file_and_key(
     path.write_text(
         'version = 1\n[aws]\naccount_id = 111122223333\nzone = "a"\n'
         '[harbor]\nbucket_key_enabled = "yes"\n[policy]\nmagic = true\n'
-        '[extras]\nx = 1\n'
+        "[extras]\nx = 1\n"
     )
     fields = {p.field for p in store.load(path).problems}
-    for key in ("aws.account_id", "aws.zone", "harbor.bucket_key_enabled",
-                "policy.magic", "extras"):
+    for key in (
+        "aws.account_id",
+        "aws.zone",
+        "harbor.bucket_key_enabled",
+        "policy.magic",
+        "extras",
+    ):
         assert f"{path}: {key}" in fields
 
 
@@ -85,8 +91,8 @@ def test_save_keeps_comments_unknown_keys_and_foreign_sections(
 ) -> None:
     path = tmp_path / "c.toml"
     path.write_text(
-        "# team note\nversion = 1\n[aws]\nregion = \"us-east-1\" # our region\n"
-        "custom = 1\n[attestations]\nrotation_documented = \"alice\"\n"
+        '# team note\nversion = 1\n[aws]\nregion = "us-east-1" # our region\n'
+        'custom = 1\n[attestations]\nrotation_documented = "alice"\n'
     )
     loaded = store.load(path)
     store.save(guide_values(), path, loaded.extra)

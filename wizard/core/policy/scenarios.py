@@ -177,8 +177,8 @@ def _harbor_s3(values: Values) -> list[Scenario]:
                 + (
                     "The policy admits both forms."
                     if both
-                    else "With encryption_context = 'bucket' they cannot be read; choose "
-                    "'both' while such objects exist."
+                    else "With encryption_context = 'bucket' they cannot be "
+                    "read; choose 'both' while such objects exist."
                 ),
             )
         )
@@ -234,8 +234,14 @@ def _direct_use(values: Values) -> list[Scenario]:
             "harbor-describe-key",
             "direct-use",
             "Harbor's role calls kms:DescribeKey",
-            Request(session, "kms:DescribeKey", key,
-                    {**_org(values), **_network(values)}, (), True),
+            Request(
+                session,
+                "kms:DescribeKey",
+                key,
+                {**_org(values), **_network(values)},
+                (),
+                True,
+            ),
             "allow" if values.options.harbor_describe_key else "deny",
             "DescribeKey reads metadata only; it is allowed, from Harbor's own "
             "network, when the harbor_describe_key option is on.",
