@@ -234,7 +234,7 @@ def test_piped_answers_with_a_validation_error(
     assert store.load(config).values.alarm_email == "ops@example.com"
     page = (config.parent / "harbor-kms-runbook.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
-    assert "Not applied yet" in page
+    assert "No apply by this tool is recorded" in page
 
 
 def test_piped_answers_ending_early_keep_the_saved_steps(

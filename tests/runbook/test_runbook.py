@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from io import StringIO
 from pathlib import Path
 from types import SimpleNamespace
@@ -94,16 +95,16 @@ def normalise(text: str, values: Values, tmp: Path) -> str:
     """The runbook with its run-specific parts replaced by placeholders."""
     key_id = values.bare_key_id
     for form in (str(tmp), str(tmp).replace("_", "\\_")):  # raw and Markdown
-        text = text.replace(form, "<TMP>")
-    text = text.replace(key_id, "<KEY-ID>")
-    text = text.replace(key_id[:8], "<KEY8>")
+        text = text.replace(form, "{TMP}")
+    text = text.replace(key_id, "{KEY-ID}")
+    text = text.replace(key_id[:8], "{KEY8}")
     text = re.sub(
         r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?( UTC|[+-]\d\d:\d\d)?",
-        "<TIME>",
+        "{TIME}",
         text,
     )
-    text = re.sub(r"\d{8}T\d{6}\d*Z", "<STAMP>", text)
-    return re.sub(r"-[0-9a-f]{12}\.json", "-<HASH>.json", text)
+    text = re.sub(r"\d{8}T\d{6}\d*Z", "{STAMP}", text)
+    return re.sub(r"-[0-9a-f]{12}\.json", "-{HASH}.json", text)
 
 
 def check_golden(name: str, text: str) -> None:
@@ -264,12 +265,36 @@ def test_html_policy_is_the_same_json(tmp_path: Path) -> None:
     assert html.unescape(block.group(1)) == fenced_policy(markdown)
 
 
+class _TagBalance(HTMLParser):
+    """Records end tags that do not close the innermost open element."""
+
+    VOID = frozenset({"meta", "br", "hr", "img", "input", "link"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+        self.mismatched: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.open and self.open[-1] == tag:
+            self.open.pop()
+        else:
+            self.mismatched.append(tag)
+
+
 def test_html_is_self_contained_and_has_the_same_items() -> None:
     values = guide_values()
     view = build_view(values, audit=made_audit(values), catalog=load_catalog())
     page = render_runbook(view, "html")
     markdown = render_runbook(view)
     assert "<style>" in page
+    balance = _TagBalance()
+    balance.feed(page)
+    assert balance.mismatched == [] and balance.open == []
     assert not re.search(r'(src|href)="(https?:)?//', page)
     for item in load_catalog():
         assert f"<code>{item.id}</code>" in page

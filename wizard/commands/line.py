@@ -23,6 +23,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_line(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run the line mode; its exit code is 130 after Ctrl-C."""
     # The line mode imports questionary (and, for --demo, moto): only here.
     from wizard.line import run_line
 

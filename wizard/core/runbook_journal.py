@@ -155,8 +155,9 @@ def policy_state(changes: Sequence[Change]) -> str:
     applied = [c for c in changes if "policy" in c.change and c.status == "done"]
     if not applied:
         return (
-            "Not applied yet: this is the policy harbor-kms apply will write, "
-            "after a backup of the current one."
+            "No apply by this tool is recorded. This is the policy the values "
+            "produce; harbor-kms apply puts it only if the key's current policy "
+            "differs, after backing that one up."
         )
     last = applied[-1]
     verb = "Restored by a rollback" if last.run.startswith("rollback") else "Applied"
