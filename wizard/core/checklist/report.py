@@ -143,7 +143,7 @@ def to_text(audits: Sequence[KeyAudit], width: int = 100) -> str:
             lines.append(section)
             for item, verdict in rows:
                 lines.append(
-                    f"  {_MARKS[verdict.status]:<13} {item.id:<40} {item.title}"
+                    f"  {_MARKS[verdict.status]:<13} {item.id:<44} {item.title}"
                 )
                 if verdict.status != "pass":
                     lines += textwrap.wrap(
@@ -151,6 +151,8 @@ def to_text(audits: Sequence[KeyAudit], width: int = 100) -> str:
                         width,
                         initial_indent=" " * 16,
                         subsequent_indent=" " * 16,
+                        break_long_words=False,
+                        break_on_hyphens=False,
                     )
             lines.append("")
         lines += [f"Summary: {summary_line(summary(audit.verdicts))}", ""]

@@ -75,15 +75,26 @@ def policy_evidence(
     )
 
 
-def explain(findings: Sequence[Finding], outcomes: Iterable[Outcome] = ()) -> str:
-    """The findings' messages and the unexpected decisions, as sentences."""
+def explain(
+    findings: Sequence[Finding],
+    outcomes: Iterable[Outcome] = (),
+    limit: int | None = None,
+) -> str:
+    """The findings' messages and the unexpected decisions, as sentences.
+
+    With ``limit``, at most that many decisions are spelled out; the evidence
+    keeps all of them.
+    """
     parts = [f"{f.message} [{f.rule}]" for f in findings]
-    parts += [
+    decisions = [
         f"{o.scenario.title}: {o.result.decision.replace('_', ' ')}, "
         f"expected {o.scenario.expect}."
         for o in outcomes
     ]
-    return " ".join(parts)
+    if limit is not None and len(decisions) > limit:
+        rest = len(decisions) - limit
+        decisions = [*decisions[:limit], f"({rest} more in the evidence.)"]
+    return " ".join(parts + decisions)
 
 
 def _judge(
@@ -359,7 +370,8 @@ def policy_simulated(ctx: EvalContext) -> Verdict:
             f"hardened design and the linter reports {len(errors)} error(s)."
         )
         return ctx.failed(
-            f"{head} {explain(errors, wrong)}", policy_evidence(ctx, errors, wrong)
+            f"{head} {explain(errors, wrong, limit=4)}",
+            policy_evidence(ctx, errors, wrong),
         )
     return ctx.passed(
         f"All {len(analysis.outcomes)} scenarios decide as the hardened design "

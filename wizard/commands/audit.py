@@ -1,0 +1,269 @@
+"""``harbor-kms audit``: read the account, evaluate the checklist, report.
+
+Exit codes: 0 when nothing failed, 1 when an item failed (or, with
+``--fail-on unknown``, could not be checked), 2 for usage and connection errors
+(the caller identity cannot be read: no credentials, endpoint down). The AWS
+adapter is imported inside the handler so that ``policy lint`` never pays for
+boto3 at start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from wizard.core import store
+from wizard.core.checklist import engine, report
+from wizard.core.checklist.model import Attestation, Item
+from wizard.core.errors import ConfigError, InputError, WizardError
+from wizard.core.fsutil import write_atomic
+from wizard.core.helm import prefill, read_harbor_values
+from wizard.core.values import REQUIRED, Values, check_key_id, check_region, validate
+
+if TYPE_CHECKING:
+    from wizard.aws.readers import AccountReader
+
+FORMATS = ("text", "json", "markdown", "sarif")
+FLEET_WORKERS = 4
+READ_WORKERS = 8
+
+
+def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    """Register ``audit``."""
+    audit = subparsers.add_parser(
+        "audit",
+        parents=[common],
+        help="check the key against the hardening checklist (reads AWS)",
+    )
+    audit.add_argument("--key-id", metavar="ID", help="key id or ARN to audit")
+    audit.add_argument("--region", metavar="R", help="the key's region")
+    audit.add_argument("--profile", metavar="P", help="AWS CLI profile")
+    audit.add_argument(
+        "--endpoint-url", metavar="URL", help="AWS endpoint (the sandbox, a proxy)"
+    )
+    audit.add_argument(
+        "--harbor-values",
+        type=Path,
+        metavar="FILE",
+        help="Harbor's Helm values.yaml: check that its s3 block uses this key",
+    )
+    audit.add_argument(
+        "--probe",
+        action="store_true",
+        help="also write, read back and delete a test object with SSE-KMS",
+    )
+    audit.add_argument("--format", choices=FORMATS, default="text")
+    audit.add_argument("--output", type=Path, metavar="PATH", help="write here")
+    audit.add_argument(
+        "--fail-on",
+        choices=("fail", "unknown"),
+        default="fail",
+        help="exit 1 on failed items (default), or also on unknown ones",
+    )
+    audit.add_argument(
+        "--all-keys",
+        action="store_true",
+        help="audit every customer managed key of the region",
+    )
+    audit.add_argument(
+        "--permissions",
+        action="store_true",
+        help="print the IAM policy the audit needs and exit",
+    )
+    audit.set_defaults(handler=cmd_audit)
+
+
+def cmd_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run the audit as the arguments ask; see the module docstring for codes."""
+    values, extra, source = _load(args, err)
+    if args.permissions:
+        from wizard.aws.permissions import audit_policy
+
+        policy = audit_policy(args.probe, values=values if values.key_id else None)
+        out.write(json.dumps(policy, indent=2) + "\n")
+        return 0
+    items = engine.load_items()
+    attestations = engine.parse_attestations(extra.get("attestations"), items, source)
+
+    from wizard.aws.readers import AccountReader
+    from wizard.aws.session import AwsTarget
+
+    target = AwsTarget.from_env_and_args(
+        region=values.region or None,
+        profile=args.profile,
+        endpoint_url=args.endpoint_url,
+    )
+    # A fleet audit runs FLEET_WORKERS snapshots at once, each fanning out its
+    # reads; the reader's connection pools are sized for all of them.
+    workers = READ_WORKERS * (FLEET_WORKERS if args.all_keys else 1)
+    reader = AccountReader(target, max_workers=workers)
+    caller = reader.connect()
+    region = values.region or reader.default_region() or ""
+    if not region:
+        raise InputError("No region: give --region, set aws.region, or AWS_REGION.")
+    if values.account_id and values.account_id != caller.account:
+        err.write(
+            f"warning: the credentials are for account {caller.account}, but the "
+            f"values name {values.account_id}; auditing {caller.account}.\n"
+        )
+    values = replace(values, region=region, account_id=caller.account)
+    text = args.format == "text"
+    if text:
+        err.write(f"Auditing account {caller.account} in {region} as {caller.arn}\n")
+    keys = _keys(reader, values, args.all_keys)
+    harbor_key = _harbor_key(args.harbor_values)
+    audits = _audit_keys(
+        reader, keys, values, items, attestations, args, harbor_key, err
+    )
+    _write(args, out, audits)
+    return 1 if any(engine.failed(a.verdicts, args.fail_on) for a in audits) else 0
+
+
+def _load(args: argparse.Namespace, err: TextIO) -> tuple[Values, dict[str, Any], str]:
+    """The values (file, Harbor values.yaml, flags) and the file's other tables.
+
+    Values the audit can do without (Harbor's role, the bucket, administrators)
+    may be missing: their items come out unknown, naming the key to set. A value
+    that is set but invalid stops the audit (exit 2).
+    """
+    path = args.config or store.DEFAULT_PATH
+    values, extra = Values(), {}
+    if args.config is not None or path.exists():
+        loaded = store.load(path, check_values=False)
+        values, extra = loaded.values, loaded.extra
+        unknown_keys = [p for p in loaded.problems if p.severity == "error"]
+        if unknown_keys:
+            raise ConfigError(
+                "The values cannot be used:\n"
+                + "\n".join(f"  {p.field}: {p.message}" for p in unknown_keys)
+            )
+    if args.harbor_values is not None:
+        values = prefill(values, read_harbor_values(args.harbor_values))
+    if args.key_id:
+        problem = check_key_id(args.key_id)
+        if problem:
+            raise InputError(f"--key-id: {problem}")
+        values = replace(values, key_id=args.key_id)
+    if args.region:
+        problem = check_region(args.region)
+        if problem:
+            raise InputError(f"--region: {problem}")
+        values = replace(values, region=args.region)
+    if not values.region and values.key_id.startswith("arn:"):
+        values = replace(values, region=values.key_id.split(":")[3])
+    problems = [
+        p
+        for p in validate(values)
+        if not (
+            p.field in (*REQUIRED, "admin_principals") and not _set(values, p.field)
+        )
+    ]
+    for warning in (p for p in problems if p.severity == "warning"):
+        err.write(f"warning: {warning.field}: {warning.message}\n")
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        located = store.locate_problems(errors, path)
+        raise ConfigError(
+            "The values cannot be used:\n"
+            + "\n".join(f"  {p.field}: {p.message}" for p in located)
+        )
+    return values, extra, str(path)
+
+
+def _set(values: Values, field: str) -> bool:
+    return bool(getattr(values, field, None))
+
+
+def _keys(reader: AccountReader, values: Values, all_keys: bool) -> list[str]:
+    if not all_keys:
+        if not values.key_id:
+            raise InputError(
+                "No key to audit: give --key-id, set aws.key_id in the values "
+                "file, or use --all-keys."
+            )
+        return [values.key_id]
+    from wizard.core.snapshot import Unknown
+
+    found = reader.list_customer_keys(values.region)
+    if isinstance(found, Unknown):
+        raise WizardError(
+            f"The keys of {values.region} cannot be listed: {found.reason}"
+        )
+    if not found:
+        raise WizardError(f"There is no customer managed key in {values.region}.")
+    return found
+
+
+def _harbor_key(path: Path | None) -> str | None:
+    """The key Harbor's values.yaml asks S3 for: "" for none, None when not given."""
+    if path is None:
+        return None
+    storage = read_harbor_values(path)
+    # The S3 driver ignores keyid unless encrypt is true.
+    return storage.key_id or "" if storage.encrypt else ""
+
+
+def _audit_keys(
+    reader: AccountReader,
+    keys: Sequence[str],
+    values: Values,
+    items: list[Item],
+    attestations: dict[str, Attestation],
+    args: argparse.Namespace,
+    harbor_key: str | None,
+    err: TextIO,
+) -> list[report.KeyAudit]:
+    text = args.format == "text"
+
+    def one(key: str) -> report.KeyAudit:
+        key_values = replace(values, key_id=key)
+        snapshot = reader.snapshot(
+            key_values, probe=args.probe, harbor_values_key=harbor_key
+        )
+        single = len(keys) == 1
+
+        def progress(item: Item, verdict: Any) -> None:
+            if text and single:
+                err.write(f"  {verdict.status:<12} {item.id}\n")
+
+        verdicts = engine.evaluate(
+            items, snapshot, key_values, attestations, progress=progress
+        )
+        if text and not single:
+            counts = engine.summary(verdicts)
+            err.write(f"  {key}: {report.summary_line(counts)}\n")
+        return report.KeyAudit(report.key_json(snapshot, key_values), items, verdicts)
+
+    if len(keys) == 1:
+        return [one(keys[0])]
+    # Account-level reads (trails, alarms, rules...) are memoized by the
+    # reader, so parallel snapshots share them instead of repeating them.
+    with ThreadPoolExecutor(FLEET_WORKERS, "harbor-kms-audit") as pool:
+        return list(pool.map(one, keys))
+
+
+def _write(
+    args: argparse.Namespace, out: TextIO, audits: list[report.KeyAudit]
+) -> None:
+    fleet = args.all_keys
+    if args.format == "json":
+        document = report.fleet_json(audits) if fleet else report.audit_json(audits[0])
+        rendered = json.dumps(document, indent=2) + "\n"
+    elif args.format == "sarif":
+        rendered = json.dumps(report.to_sarif(audits), indent=2) + "\n"
+    elif args.format == "markdown":
+        rendered = report.to_markdown(audits)
+    else:
+        rendered = report.to_text(audits)
+    if args.output is None:
+        out.write(rendered)
+        return
+    try:
+        write_atomic(args.output, rendered)
+    except OSError as error:
+        raise InputError(f"--output {args.output}: {error.strerror}.") from None
