@@ -314,8 +314,10 @@ def test_dumb_terminal_gets_plain_prompts_without_escapes(
     child.expect(pexpect.EOF)
     text = "".join(log)
     assert "\x1b" not in text
-    widths = [len(line) for line in text.replace("\r", "").splitlines()]
-    assert max(widths) <= 80
+    # Prose wraps at 80 columns; only a single word longer than that (a deep
+    # temporary path) may exceed it.
+    lines = text.replace("\r", "").splitlines()
+    assert [ln for ln in lines if len(ln) > 80 and " " in ln.strip()] == []
 
 
 def test_demo_runs_its_own_sandbox_and_a_separate_values_file(

@@ -154,6 +154,44 @@ def test_golden_runbooks_before_and_after_apply(
     check_golden(f"{scenario}-after.html", normalise(page, values, tmp_path))
 
 
+def test_the_command_reads_audit_and_journals_and_warns_on_a_torn_line(
+    aws_env: Sandbox, tmp_path: Path
+) -> None:
+    aws_env.reset()
+    values = seed(aws_env.endpoint_url, "guide-as-written", aws_env.region).values()
+    config = tmp_path / "harbor-kms.toml"
+    store.save(values, config)
+    run_apply(aws_env.endpoint_url, values, config)
+    audit = tmp_path / "audit.json"
+    audit.write_text(json.dumps(audit_document(aws_env.endpoint_url, values)))
+    journals = state_dir(config) / "journals"
+    with next(journals.glob("*.jsonl")).open("a", encoding="utf-8") as torn:
+        torn.write('{"type": "step", "change": "put-key')
+
+    out, err = StringIO(), StringIO()
+    args = ["runbook", "--config", str(config), "--audit", str(audit)]
+    args += ["--journal", str(journals), "--format", "html", "--output", "-"]
+    assert cli.main(args, out=out, err=err) == 0
+    assert "the last line was cut off" in err.getvalue()
+    page = out.getvalue()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "Applied on" in page and "audit.json" in page
+    assert f"harbor-kms rollback --config {config}" in page
+
+
+def test_an_unusable_audit_file_is_a_clear_error(tmp_path: Path) -> None:
+    config = tmp_path / "harbor-kms.toml"
+    store.save(guide_values(), config)
+    audit = tmp_path / "audit.json"
+    audit.write_text('{"items": [{"title": "no id"}]}')
+    err = StringIO()
+    args = ["runbook", "--config", str(config), "--audit", str(audit)]
+    code = cli.main([*args, "--output", str(tmp_path / "r.md")], err=err)
+    assert code == 2
+    assert "Audit item 0 has no 'id'" in err.getvalue()
+    assert not (tmp_path / "r.md").exists()
+
+
 # -- completeness ------------------------------------------------------------
 
 

@@ -48,6 +48,7 @@ class Session:
     _reader: Any = None
     _reader_region: str | None = None
     _sandbox: Any = None
+    _failed_region: str | None = None
 
     @classmethod
     def open(cls, config_path: Path | None, *, demo: bool) -> Session:
@@ -137,10 +138,15 @@ class Session:
             self.aws_problem = ""
         except AwsError as error:
             self.identity, self.aws_problem = None, error.message
+            self._failed_region = self.values.region or None
         return self.identity
 
     def read(self) -> AccountSnapshot | None:
         """A fresh snapshot of the key, bucket and role; None if AWS is unusable."""
+        if self.aws_problem and self._failed_region == (self.values.region or None):
+            # Each retry of an unreachable endpoint costs its timeouts again;
+            # only a new region (a new endpoint) is worth another try.
+            return None
         if self.identity is None and self.connect() is None:
             return None
         log.info("reading a snapshot for %s", self.values.key_arn)
