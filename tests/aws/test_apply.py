@@ -18,11 +18,14 @@ import pytest
 import tomlkit
 
 from wizard import cli
+from wizard.aws.apply_exec import BotoAdapter
 from wizard.aws.readers import AccountReader
 from wizard.aws.sandbox import Sandbox, SeedResult
-from wizard.aws.session import AwsTarget
+from wizard.aws.session import AwsTarget, Clients
 from wizard.commands.common import load_values
+from wizard.core.apply.adapter import StepFailed
 from wizard.core.apply.journal import read_journal
+from wizard.core.apply.model import Step
 from wizard.core.apply.plan import PlanOptions, make_plan
 from wizard.core.checklist import engine
 from wizard.core.policy.build import build_policy
@@ -175,6 +178,11 @@ def test_a_failed_third_write_leaves_a_journal_rollback_restores_the_start_from(
     ]
     assert boto_client("cloudtrail").describe_trails()["trailList"] == []
 
+    code, _, err = run("apply", "--dry-run")
+    assert (
+        code == 0 and "the last apply" in err and "ended failed after 2 step(s)" in err
+    )
+
     code, out, err = run("rollback", "--yes")
 
     assert code == 0, err
@@ -271,3 +279,47 @@ def test_aws_refusing_the_policy_is_explained_without_a_traceback(
     assert "AWS's lockout safety check" in err and "never bypasses" in err
     assert "Not changed:\n  - replace the key policy" in out
     assert "(failed: AWS refused the key policy" in out
+
+
+def test_at_the_prompt_the_user_gives_missing_values_and_picks_changes(
+    account: SeedResult,
+    run: Run,
+    boto_client: ClientFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = _policy(boto_client, account.key_id)
+    answers = iter(["platform", "tag-key, enable-rotation", "y"])
+    monkeypatch.setattr("wizard.commands.apply._interactive", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda: next(answers))
+
+    code, out, err = run("apply")
+
+    assert code == 0, err
+    assert "Owner tag for the key" in out and "Apply which changes?" in out
+    assert "Apply enable-rotation, tag-key to arn:aws:kms:" in out
+    tags = boto_client("kms").list_resource_tags(KeyId=account.key_id)["Tags"]
+    assert {t["TagKey"]: t["TagValue"] for t in tags} == {
+        "Application": "harbor",
+        "Owner": "platform",
+    }
+    assert _rotation(boto_client, account.key_id)
+    assert _policy(boto_client, account.key_id) == before
+
+    answers = iter(["", "none"])
+    code, out, _ = run("apply")
+    assert code == 0 and out.endswith("Nothing was changed.\n")
+
+
+def test_a_lost_connection_is_reported_as_maybe_done(account: SeedResult) -> None:
+    target = AwsTarget(
+        region="us-east-1", endpoint_url="http://127.0.0.1:9", max_attempts=1
+    )
+    adapter = BotoAdapter(Clients(target), account.values())
+    step = Step("kms", "TagResource", {"KeyId": account.key_arn, "Tags": []}, "tag")
+
+    with pytest.raises(StepFailed) as caught:
+        adapter.call(step)
+
+    assert "did not answer" in caught.value.message
+    assert "AWS may or may not have made it" in caught.value.message
+    assert "rollback handles either case" in caught.value.message

@@ -349,16 +349,22 @@ def _warn_unfinished(base: Path, values: Values, err: TextIO) -> None:
 
 
 def _report(result: ApplyResult, out: TextIO) -> int:
+    """What was and was not changed, where the backups and journal are."""
     out.write("\n")
     for note in result.notes:
         out.write(f"note: {note}\n")
-    changed = [o.summary for o in result.changed]
     kept = [
         f"{o.summary} ({o.status}{': ' + o.detail if o.detail else ''})"
         for o in result.not_changed
     ]
-    out.write("Changed:\n" + "".join(f"  - {c}\n" for c in changed or ["nothing"]))
-    if kept:
+    if result.outcome == "complete":
+        out.write(f"All {len(result.changed)} writes done (listed above).\n")
+        if kept:
+            out.write("Found in place, left as they were:\n")
+            out.write("".join(f"  - {k}\n" for k in kept))
+    else:
+        changed = [o.summary for o in result.changed] or ["nothing"]
+        out.write("Changed:\n" + "".join(f"  - {c}\n" for c in changed))
         out.write("Not changed:\n" + "".join(f"  - {k}\n" for k in kept))
     for backup in result.backups:
         out.write(f"Backup: {backup.path} (sha256 {backup.sha256[:12]})\n")
@@ -419,8 +425,9 @@ def cmd_rollback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"Rollback of {path} (apply {state.outcome or 'interrupted'}, "
         f"{len(state.done)} step(s) done):\n"
     )
-    for call in undo.calls:
-        out.write(f"  - {call.step.summary}  [{call.step.api}]\n")
+    if not args.yes:  # with --yes the progress lines list the same calls
+        for call in undo.calls:
+            out.write(f"  - {call.step.summary}  [{call.step.api}]\n")
     for note in undo.notes:
         out.write(f"note: {note}\n")
     if not undo.calls:

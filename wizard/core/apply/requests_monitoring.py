@@ -198,7 +198,10 @@ def topic_steps(names: Names, email: str) -> tuple[Step, ...]:
             f"create SNS topic {names.topic}",
             undo=(
                 Step(
-                    "sns", "DeleteTopic", {"TopicArn": topic}, f"delete {names.topic}"
+                    "sns",
+                    "DeleteTopic",
+                    {"TopicArn": topic},
+                    f"delete SNS topic {names.topic} (and its subscriptions)",
                 ),
             ),
             keep=("TopicArn",),

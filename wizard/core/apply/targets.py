@@ -126,9 +126,8 @@ def tags(snapshot: AccountSnapshot, wanted: Mapping[str, str]) -> Assessment:
     now = ", ".join(f"{k}={v}" for k, v in sorted(current.items())) or "no tags"
     absent = {k: v for k, v in wanted.items() if k not in current}
     if not absent:
-        return Assessment(
-            "satisfied", now, f"The key has the tags {', '.join(sorted(wanted))}."
-        )
+        shown = ", ".join(f"{k}={current[k]}" for k in sorted(wanted))
+        return Assessment("satisfied", now, f"The key is tagged {shown}.")
     return Assessment("needed", now, extra={"absent": absent})
 
 
