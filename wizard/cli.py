@@ -22,7 +22,7 @@ log = logging.getLogger("wizard")
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    from wizard.commands import apply, audit, line, policy, runbook, sandbox
+    from wizard.commands import apply, audit, diagnose, line, policy, runbook, sandbox
 
     parser = argparse.ArgumentParser(
         prog="harbor-kms",
@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     policy.add_parser(subparsers, common)
     audit.add_parser(subparsers, common)
     apply.add_parser(subparsers, common)
+    diagnose.add_parser(subparsers, common)
     runbook.add_parser(subparsers, common)
     line.add_parser(subparsers, common)
     sandbox.add_parser(subparsers, common)
