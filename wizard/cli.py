@@ -30,25 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         "registry's S3 storage.",
     )
     parser.add_argument("--version", action="version", version=__version__)
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        help="with no command: open the app against the built-in sandbox, seeded "
-        "as the guide leaves an account (no AWS account needed)",
-    )
-    parser.add_argument(
-        "--config",
-        dest="app_config",
-        type=Path,
-        metavar="F",
-        help="with no command: the app's values file (default harbor-kms.toml)",
-    )
-    parser.add_argument(
-        "--log-level",
-        default="WARNING",
-        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
-        help="log to standard error at this level (default WARNING)",
-    )
+    _app_options(parser)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
@@ -75,14 +57,20 @@ def main(
     """Run the command line; returns the exit code (0 ok, 1 findings, 2 error)."""
     out = out or sys.stdout
     err = err or sys.stderr
+    app_args = _app_invocation(sys.argv[1:] if argv is None else list(argv))
+    if app_args is not None and sys.stdin.isatty() and out.isatty():
+        # No command: open the app without building every subcommand's parser,
+        # whose modules import what the app's first screen does not need. The
+        # app routes logging itself: a line on stderr would tear the screen.
+        return _run_app(app_args)
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level, stream=err, format="%(levelname)s %(name)s: %(message)s"
-    )
+    _configure_logging(args.log_level, err)
     handler = getattr(args, "handler", None)
     if handler is None:
-        return _run_app(args, parser, out)
+        # No command, but no terminal either: the app cannot run here.
+        parser.print_help(out)
+        return 0
     try:
         code: int = handler(args, out, err)
     except WizardError as error:
@@ -96,14 +84,48 @@ def main(
     return code
 
 
-def _run_app(
-    args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO
-) -> int:
-    """No command: the full-screen app, or the help where there is no terminal."""
-    if not (sys.stdin.isatty() and out.isatty()):
-        parser.print_help(out)
-        return 0
-    # Textual is imported only here, so headless commands never load it.
+def _app_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the app itself (no command), shared by both parsers."""
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="with no command: open the app against the built-in sandbox, seeded "
+        "as the guide leaves an account (no AWS account needed)",
+    )
+    parser.add_argument(
+        "--config",
+        dest="app_config",
+        type=Path,
+        metavar="F",
+        help="with no command: the app's values file (default harbor-kms.toml)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="log to standard error at this level (default WARNING)",
+    )
+
+
+def _app_invocation(argv: list[str]) -> argparse.Namespace | None:
+    """The app's options when ``argv`` names no command (and no -h/--version)."""
+    top = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    _app_options(top)
+    try:
+        args, rest = top.parse_known_args(argv)
+    except (argparse.ArgumentError, SystemExit):
+        return None  # the full parser reports the mistake
+    return None if rest else args
+
+
+def _configure_logging(level: str, err: TextIO) -> None:
+    logging.basicConfig(
+        level=level, stream=err, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    """The full-screen app; Textual is imported only here."""
     from wizard.core.store import DEFAULT_PATH
     from wizard.tui import run_app
 

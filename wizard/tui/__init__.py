@@ -20,8 +20,15 @@ def run_app(config_path: Path, demo: bool) -> int:
     Returns:
         0 after a normal quit.
     """
+    import logging
+
+    from textual.logging import TextualHandler
+
     from wizard.tui.app import WizardApp
 
+    # Log records go to Textual's devtools console (``textual console``), never
+    # to the terminal the app draws on.
+    logging.basicConfig(level=logging.WARNING, handlers=[TextualHandler()])
     app = WizardApp(config_path, demo=demo)
     result = app.run()
     return result if isinstance(result, int) else app.return_code or 0

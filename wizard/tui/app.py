@@ -27,7 +27,6 @@ from wizard.core.errors import ConfigError, WizardError
 from wizard.core.steps import STEPS
 from wizard.core.values import Values
 from wizard.tui import messages as msg
-from wizard.tui.screens.error_modal import ErrorModal
 from wizard.tui.screens.wizard_screen import WizardScreen
 from wizard.tui.session import (
     THEMES,
@@ -130,7 +129,9 @@ class WizardApp(AccountWorkers, App[int]):
             listed = "\n".join(f"{p.field}: {p.message}" for p in self.state.problems)
             self.call_later(self.show_error, "Values file", listed)
         if self.demo:
-            self.start_demo()
+            # After the first frame: the emulator's import holds the GIL for
+            # a second or more, and the user should see the app meanwhile.
+            self.call_after_refresh(self.start_demo)
         else:
             self._on_step_opened(self.state.last_step)
 
@@ -170,6 +171,9 @@ class WizardApp(AccountWorkers, App[int]):
 
     def show_error(self, title: str, message: str) -> None:
         """Show ``message`` in a modal the user can copy from."""
+        # Imported on first use: the text area behind it is not needed to paint.
+        from wizard.tui.screens.error_modal import ErrorModal
+
         self.push_screen(ErrorModal(title, message))
 
     def go(self, step_id: str) -> None:

@@ -18,7 +18,6 @@ from textual.app import App
 
 from wizard.core.values import Values
 from wizard.tui import messages as msg
-from wizard.tui.screens.error_modal import ErrorModal
 from wizard.tui.session import AccountView, WizardState, merge_seeded
 
 if TYPE_CHECKING:
@@ -51,6 +50,8 @@ class AccountWorkers(_Base):
         ) -> None: ...
 
         def _on_step_opened(self, step_id: str) -> None: ...
+
+        def show_error(self, title: str, message: str) -> None: ...
 
     def on_account_read_requested(self, event: msg.AccountReadRequested) -> None:
         """Handle :class:`~wizard.tui.messages.AccountReadRequested`."""
@@ -268,7 +269,7 @@ class AccountWorkers(_Base):
     def on_apply_failed(self, event: msg.ApplyFailed) -> None:
         """Show what failed; rollback stays on offer."""
         self._after_apply(event.result, event.message)
-        self.push_screen(ErrorModal(event.title, event.message))
+        self.show_error(event.title, event.message)
 
     def _after_apply(self, result: Any, failure: str | None) -> None:
         status = dict(self.account.change_status)
@@ -326,7 +327,7 @@ class AccountWorkers(_Base):
         self.update(account=account)
         if failed:
             lines = "\n".join(f"{o.summary}: {o.detail}" for o in failed)
-            self.push_screen(ErrorModal("Rollback incomplete", lines))
+            self.show_error("Rollback incomplete", lines)
         else:
             self.notify(f"Rolled back: {done} call(s) undone.", title="Rollback")
         self.read_account()

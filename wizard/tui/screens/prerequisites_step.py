@@ -11,7 +11,6 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import LoadingIndicator, Static
 
-from wizard.core.snapshot import CallerIdentity, Unknown
 from wizard.tui.messages import AccountReadRequested
 from wizard.tui.screens.base import StepPane
 from wizard.tui.session import AccountView, Model
@@ -91,6 +90,9 @@ def connection_text(account: AccountView) -> str:
 
 def identity_text(account: AccountView, model: Model) -> tuple[str, bool]:
     """The caller, or why it is not known, and whether that is a problem."""
+    # Imported here: this step is the first screen, and paints before any read.
+    from wizard.core.snapshot import CallerIdentity, Unknown
+
     identity = account.identity
     if identity is None:
         return "Not read yet.", False
@@ -111,15 +113,16 @@ def identity_text(account: AccountView, model: Model) -> tuple[str, bool]:
 
 def permissions_text(account: AccountView) -> tuple[str, bool]:
     """The denied actions, or how many were checked and found allowed."""
+    from wizard.core.snapshot import Unknown
+
     missing = account.missing_permissions
     if missing is None:
         return "Not checked yet: they are checked by reading the account.", False
+    if isinstance(account.identity, Unknown):
+        return "Cannot be checked until AWS answers (see Identity).", True
     checked = len(account.checked_permissions)
     if not missing:
-        return (
-            f"None missing: all {checked} actions the steps read were allowed.",
-            False,
-        )
+        return f"None missing: the {checked} actions read were allowed.", False
     listed = "\n".join(f"  {action}" for action in missing)
     return (
         f"{len(missing)} of {checked} actions were denied; the steps that need "

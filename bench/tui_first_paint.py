@@ -1,0 +1,179 @@
+"""Benchmark of the Textual app: time to first paint, and keystroke to preview.
+
+Run: ``.venv/bin/python bench/tui_first_paint.py``. Both numbers come with a
+baseline measured in the same run on the same machine:
+
+- first paint: ``harbor-kms --demo`` and a minimal Textual app (one Static) are
+  each started the same way, as a fresh interpreter in a pseudo-terminal of
+  100x32, and timed from the start of the process to the moment the first
+  frame's text appears on the terminal; median of several runs. Target: the
+  app at most 1.5 times the minimal app. The demo starts its sandbox in a
+  worker after the first paint, so the emulator is not part of this number.
+- keystroke to preview: the app (headless, against a fixed values file) on the
+  Advanced conditions step; a character is typed into the organisation id
+  field and the time is taken until the policy preview holds the new policy,
+  and until the next frame is written to the terminal. Target: under 16 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pty
+import select
+import shutil
+import signal
+import statistics
+import struct
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TOP))
+
+RUNS = 7
+SIZE = (100, 32)
+TIMEOUT = 30.0
+MINIMAL_APP = """
+from textual.app import App
+from textual.widgets import Static
+
+
+class Minimal(App):
+    def compose(self):
+        yield Static("minimal textual app")
+
+
+Minimal().run()
+"""
+APP = "from wizard.cli import main; raise SystemExit(main(['--demo']))"
+
+
+def _first_paint(code: str, marker: bytes, env: dict[str, str]) -> float:
+    """Seconds from spawning ``python -c code`` in a pty to ``marker`` on screen."""
+    start = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: become the program
+        os.execve(sys.executable, [sys.executable, "-c", code], env)
+    cols, rows = SIZE
+    termios.tcsetwinsize(fd, (rows, cols)) if hasattr(termios, "tcsetwinsize") else (
+        __import__("fcntl").ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    )
+    seen = b""
+    try:
+        while time.perf_counter() - start < TIMEOUT:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            seen += chunk
+            if marker in _plain(seen):
+                return time.perf_counter() - start
+        raise RuntimeError(f"no first paint within {TIMEOUT}s: {seen[-400:]!r}")
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def _plain(data: bytes) -> bytes:
+    """Terminal output without escape sequences, for finding the marker."""
+    import re
+
+    return re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]", b"", data)
+
+
+def first_paint() -> tuple[float, float]:
+    """Median first-paint seconds of the minimal app and of harbor-kms --demo."""
+    minimal, app = [], []
+    for _ in range(RUNS):
+        with tempfile.TemporaryDirectory() as tmp:
+            # A fresh temp dir per run: the demo keeps its values there, so
+            # every run starts at step 1 like a first-time user.
+            env = {**os.environ, "TERM": "xterm-256color", "TMPDIR": tmp}
+            env["PYTHONPATH"] = str(TOP)
+            minimal.append(_first_paint(MINIMAL_APP, b"minimal textual app", env))
+            app.append(_first_paint(APP, b"Prerequisites", env))
+    return statistics.median(minimal), statistics.median(app)
+
+
+async def _keystrokes(config: Path, count: int) -> tuple[list[float], list[float]]:
+    from wizard.tui.app import WizardApp
+    from wizard.tui.widgets.policy_preview import PolicyPreview
+
+    app = WizardApp(config)
+    to_preview: list[float] = []
+    to_frame: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        app.go("conditions")
+        await pilot.pause(0.5)
+        field = app.screen.query_one("#field-principal-org-id Input")
+        field.focus()
+        await pilot.press("end")
+        await pilot.pause(0.2)
+        preview = app.screen.query_one("#conditions-preview", PolicyPreview)
+        driver = app._driver
+        assert driver is not None
+        writes: list[float] = []
+        original = driver.write
+
+        def write(data: str) -> None:
+            writes.append(time.perf_counter())
+            original(data)
+
+        driver.write = write  # type: ignore[method-assign]
+        for index in range(count):
+            before = preview.text
+            char = "abcdefghij"[index % 10]
+            writes.clear()
+            start = time.perf_counter()
+            await pilot.press(char)
+            while preview.text == before:
+                await asyncio.sleep(0)
+            to_preview.append(time.perf_counter() - start)
+            while not writes:
+                await asyncio.sleep(0.001)
+            to_frame.append(writes[0] - start)
+            if index % 10 == 9:  # keep the id valid: o- and 10..32 characters
+                for _ in range(10):
+                    await pilot.press("backspace")
+                await pilot.pause(0.05)
+    return to_preview, to_frame
+
+
+def keystroke_to_preview(count: int = 60) -> tuple[float, float, float]:
+    """Median and 95th percentile of keystroke -> preview, and median -> frame."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "harbor-kms.toml"
+        shutil.copy(TOP / "examples" / "harbor-kms.toml", config)
+        to_preview, to_frame = asyncio.run(_keystrokes(config, count))
+    ordered = sorted(to_preview)
+    p95 = ordered[int(len(ordered) * 0.95) - 1]
+    return statistics.median(to_preview), p95, statistics.median(to_frame)
+
+
+def main() -> None:
+    minimal, app = first_paint()
+    ratio = app / minimal
+    verdict = "meets" if ratio <= 1.5 else "MISSES"
+    print(
+        f"first paint ({SIZE[0]}x{SIZE[1]} pty, median of {RUNS}): minimal Textual "
+        f"app {minimal * 1e3:.0f} ms, harbor-kms --demo {app * 1e3:.0f} ms, ratio "
+        f"{ratio:.2f} ({verdict} 1.5)"
+    )
+    median, p95, frame = keystroke_to_preview()
+    verdict = "meets" if p95 < 0.016 else "MISSES"
+    print(
+        f"keystroke to preview: median {median * 1e3:.1f} ms, p95 {p95 * 1e3:.1f} ms "
+        f"({verdict} 16 ms); to the next frame written: median {frame * 1e3:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
