@@ -40,6 +40,9 @@ class ChecklistRow:
     reason: str
     checked_at: str
     remediation: str
+    """How to fix it, in words (console steps, the apply change)."""
+    fix_command: str
+    """The fix as a command to paste ('' when the audit gave none)."""
     verify: tuple[str, ...]
     attested_by: str
     attested_at: str
@@ -147,9 +150,8 @@ def checklist_rows(
                 evidence=_evidence(verdict.get("evidence")) or "none recorded",
                 reason=clean(verdict.get("reason")) or "none given",
                 checked_at=_checked(verdict, default_time),
-                remediation=_remediation(
-                    verdict.get("remediation") if verdict else None, fill
-                ),
+                remediation=_remediation(verdict.get("remediation"), fill),
+                fix_command=_fix_command(verdict.get("remediation"), fill),
                 verify=_verify(info, fill),
                 attested_by=claim[0],
                 attested_at=claim[1],
@@ -218,17 +220,26 @@ def _status(value: Any, item_id: str) -> str:
 
 
 def _remediation(value: Any, fill: Placeholders) -> str:
-    """The fix as the audit gave it: console steps, CLI, or the apply change."""
+    """The fix in words, as the audit gave it: console steps, the apply change."""
     if not value:
         return "none needed"
     if not isinstance(value, Mapping):
         return fill.fill(clean(value))
-    parts = [clean(value.get(k)) for k in ("console", "text", "cli") if value.get(k)]
+    parts = [clean(value.get(k)) for k in ("console", "text") if value.get(k)]
     if value.get("apply"):
         parts.append(
             f"Or let harbor-kms apply make the change {clean(value['apply'])}."
         )
-    return fill.fill(" ".join(parts)) if parts else "none needed"
+    if not parts:
+        return "see the command below" if value.get("cli") else "none needed"
+    return fill.fill(" ".join(parts))
+
+
+def _fix_command(value: Any, fill: Placeholders) -> str:
+    """The audit's CLI fix, placeholders filled with shell-safe values."""
+    if isinstance(value, Mapping) and value.get("cli"):
+        return fill.fill(clean(value["cli"]))
+    return ""
 
 
 def _attr(item: Item | None, name: str) -> str:
