@@ -9,7 +9,8 @@ Nothing is ever changed; where a fix is a ``harbor-kms apply`` change, the
 command to plan it is printed.
 
 Exit codes: 0 nothing found (the key policy allows the request; no cause of the
-symptom is present), 1 a cause was found, 2 usage, input and connection errors.
+symptom is present, or only one that needs no fix, such as a first rotation not
+yet due), 1 a cause was found, 2 usage, input and connection errors.
 The AWS adapter is imported inside the handler, as in ``audit``.
 """
 
@@ -378,7 +379,7 @@ def _symptom(args: argparse.Namespace, values: Values, out: TextIO, err: TextIO)
         out.write(json.dumps(document, indent=2) + "\n")
     else:
         out.write(symptom_text(diagnosis))
-    return 1 if diagnosis.found else 0
+    return 1 if diagnosis.faults else 0
 
 
 _STATUS = {"found": "FOUND", "unknown": "UNKNOWN", "not_found": "ruled out"}

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from wizard.core.arn import parse_arn
 from wizard.core.diagnose.event import (
+    DENIED,
     S3_KMS_ACTIONS,
     EventError,
     FailedRequest,
@@ -49,14 +50,6 @@ _GO_V1 = re.compile(
     r"(?:^|[\s\"'=])(?:s3aws: )?(?P<code>AccessDenied(?:Exception)?|KMS\.\w+|"
     r"\w+Exception): (?P<msg>.*?)(?:\n\s*status code: \d+.*)?$",
     re.S,
-)
-_DENIED = re.compile(
-    r"User: (?P<principal>\S+) is not authorized to perform: "
-    r"(?P<action>[\w-]+:\w+)"
-    r"(?: on (?:resource: (?P<resource>\S+?)|the resource associated with this "
-    r"ciphertext))?"
-    r"(?: (?P<why>because no [\w-]+ policy allows[^.\n]*|with an explicit deny in "
-    r"(?:a|an) [\w -]+ policy[^.\n]*))?\.?(?:\s|$)",
 )
 _KMS_OPERATIONS = frozenset(
     {"Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext"}
@@ -106,7 +99,7 @@ def parse_error_text(text: str, hints: Hints | None = None) -> FailedRequest:
     """
     hints = hints or Hints()
     parts = _split(text.strip())
-    denied = _DENIED.search(parts.message)
+    denied = DENIED.search(parts.message)
     if parts.code is None and denied is None:
         raise EventError(
             "The text is not an AWS error: expected an error code such as "

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -59,6 +60,19 @@ S3_KMS_ACTIONS: Mapping[str, str] = {
 """The KMS call behind an S3 operation on an SSE-KMS object: uploads need
 GenerateDataKey, reads and multipart parts Decrypt
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html)."""
+
+DENIED = re.compile(
+    r"User: (?P<principal>\S+) is not authorized to perform: "
+    r"(?P<action>[\w-]+:\w+)"
+    r"(?: on (?:resource: (?P<resource>\S+?)|the resource associated with this "
+    r"ciphertext))?"
+    r"(?: (?P<why>because no [\w-]+ policy allows[^.\n]*|with an explicit deny in "
+    r"(?:a|an) [\w -]+ policy[^.\n]*))?\.?(?:\s|$)",
+)
+"""AWS's authorization sentence, in the forms
+https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
+describes (implicit: "because no ... policy allows"; explicit: "with an explicit
+deny in a ... policy")."""
 
 EXAMPLE_OBJECT = "docker/registry/v2/blobs/sha256/00/example/data"
 """Stands in for the object when the input does not name one (Harbor's layout)."""
@@ -177,6 +191,13 @@ def _choose(
     return chosen, notes
 
 
+def denial_reason(message: str | None) -> str | None:
+    """AWS's own verdict in an access-denied message, e.g. 'with an explicit
+    deny in a resource-based policy', or None."""
+    found = DENIED.search(message or "")
+    return found.group("why") if found and found.group("why") else None
+
+
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -268,7 +289,7 @@ def _from_kms_record(
         "cloudtrail",
         _text(record.get("errorCode")),
         _text(record.get("errorMessage")),
-        None,
+        denial_reason(_text(record.get("errorMessage"))),
         f"kms:{name}",
         service,
         _text(record.get("eventID")),
@@ -338,8 +359,6 @@ def via_s3_context(
 def _from_s3_record(
     record: Mapping[str, Any], hints: Hints, notes: list[str]
 ) -> FailedRequest:
-    principal, _, more = _caller(record)
-    notes += more
     name = _text(record.get("eventName")) or ""
     action = S3_KMS_ACTIONS.get(name)
     if action is None:
@@ -347,6 +366,8 @@ def _from_s3_record(
             f"S3's {name or 'unnamed'} call does not use the key (only uploads, "
             "reads and multipart parts do); give the KMS record instead."
         )
+    principal, _, more = _caller(record)
+    notes += more
     params = _mapping(record.get("requestParameters"))
     bucket = _text(params.get("bucketName")) or hints.bucket
     if bucket is None:
@@ -367,7 +388,7 @@ def _from_s3_record(
         "cloudtrail",
         _text(record.get("errorCode")),
         _text(record.get("errorMessage")),
-        None,
+        denial_reason(_text(record.get("errorMessage"))),
         f"s3:{name}",
         "s3.amazonaws.com",
         _text(record.get("eventID")),

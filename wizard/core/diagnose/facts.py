@@ -60,6 +60,8 @@ class Check:
     apply_change: str | None = None
     weight: int = 0
     """How likely this cause is when found: orders the report."""
+    benign: bool = False
+    """Found, but nothing is broken (the first rotation is simply not due)."""
 
 
 @dataclass(frozen=True)

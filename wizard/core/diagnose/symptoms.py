@@ -118,7 +118,7 @@ SYMPTOMS: dict[str, Symptom] = {
 }
 """The symptoms by the name ``diagnose --symptom`` takes."""
 
-_RANK = {"found": 0, "unknown": 1, "not_found": 2}
+_RANK = {"found": 0, "unknown": 2, "not_found": 3}
 
 
 @dataclass(frozen=True)
@@ -134,14 +134,19 @@ class Diagnosis:
         return tuple(c for c in self.checks if c.status == "found")
 
     @property
+    def faults(self) -> tuple[Check, ...]:
+        """The causes present that are something to fix (not benign)."""
+        return tuple(c for c in self.found if not c.benign)
+
+    @property
     def most_likely(self) -> Check | None:
         """The first found cause, or None when nothing was found."""
         return self.found[0] if self.found else None
 
 
 def order(checks: Sequence[Check]) -> tuple[Check, ...]:
-    """Found (heaviest first), then unknown, then ruled out; stable otherwise."""
-    return tuple(sorted(checks, key=lambda c: (_RANK[c.status], -c.weight)))
+    """Faults (heaviest first), benign causes, unknown, ruled out; else stable."""
+    return tuple(sorted(checks, key=lambda c: (_RANK[c.status] + c.benign, -c.weight)))
 
 
 def diagnose_symptom(
@@ -187,6 +192,7 @@ def diagnosis_to_json(diagnosis: Diagnosis) -> dict[str, Any]:
                 "id": c.id,
                 "title": c.title,
                 "status": c.status,
+                "benign": c.benign,
                 "evidence": c.evidence,
                 "remediation": c.remediation if c.status != "not_found" else "",
                 "apply_change": c.apply_change if c.status == "found" else None,
