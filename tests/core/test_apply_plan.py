@@ -595,3 +595,21 @@ def test_render_names_each_change_and_abbreviates_documents() -> None:
     assert "Policy: <JSON document," in text
     assert 'filterPattern: "{($.eventSource=kms.amazonaws.com) && ' in text
     assert "Already in place (not planned):\n  describe-key:" in text
+
+
+def test_rollback_does_not_overwrite_a_policy_changed_after_the_apply(
+    tmp_path: Path,
+) -> None:
+    v = values()
+    aws = FakeAws(v)
+    result = apply_plan(_key_plan(v), v, aws, tmp_path, now=NOW)
+    assert result.outcome == "complete" and result.journal is not None
+    later = json.dumps(build_policy(values(bucket_key_enabled=False)))
+    aws.policy = later
+
+    undone = rollback(result.journal, aws, tmp_path)
+
+    assert undone.outcome == "incomplete" and aws.policy == later
+    (failed,) = [o for o in undone.outcomes if o.status == "failed"]
+    assert "changed after the apply" in failed.detail
+    assert aws.rotation["enabled"] is False  # the other undo calls still ran

@@ -27,7 +27,7 @@ from wizard.core.apply import journal as journals
 from wizard.core.apply.backup import state_dir
 from wizard.core.apply.model import CHANGE_IDS, Plan, select
 from wizard.core.apply.plan import PlanOptions, checklist_ids, make_plan
-from wizard.core.apply.render import render_plan
+from wizard.core.apply.render import render_plan, render_result
 from wizard.core.apply.run import ApplyResult, refuse_if_locked_out
 from wizard.core.errors import InputError, WizardError
 from wizard.core.values import Values, check_key_id, check_rotation_days
@@ -243,7 +243,9 @@ def cmd_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     if interactive:
         values, plan = _ask_missing(values, plan, reader, options, args, out)
-    _warn_unfinished(_base(args), values, err)
+    unfinished = journals.unfinished_apply(_base(args), values.bare_key_id)
+    if unfinished:
+        err.write(f"warning: {unfinished}\n")
     out.write(render_plan(plan, full=args.full))
     if dry:
         why = "--dry-run" if args.dry_run else "no terminal and no --yes"
@@ -325,63 +327,10 @@ def _pick(plan: Plan, out: TextIO) -> Plan | None:
     return chosen if confirm.lower() in ("y", "yes") else None
 
 
-def _warn_unfinished(base: Path, values: Values, err: TextIO) -> None:
-    """A later apply reads the last journal: say if that apply never finished."""
-    last = journals.latest_journal(base, values.bare_key_id, "apply")
-    if last is None:
-        return
-    try:
-        state = journals.read_journal(last)
-    except journals.JournalError as error:
-        err.write(f"warning: {error.message}\n")
-        return
-    undone = any(
-        r.outcome in ("complete", "nothing")
-        for r in journals.rollbacks_of(base, values.bare_key_id, last)
-    )
-    if state.outcome == "complete" or undone:
-        return
-    err.write(
-        f"warning: the last apply ({last}) ended {state.outcome or 'without an end'}"
-        f" after {len(state.done)} step(s). This apply plans from the current "
-        "state; run `harbor-kms rollback` first to undo that one instead.\n"
-    )
-
-
 def _report(result: ApplyResult, out: TextIO) -> int:
-    """What was and was not changed, where the backups and journal are."""
-    out.write("\n")
-    for note in result.notes:
-        out.write(f"note: {note}\n")
-    kept = [
-        f"{o.summary} ({o.status}{': ' + o.detail if o.detail else ''})"
-        for o in result.not_changed
-    ]
+    """Print the outcome; raise ApplyFailed (exit 2) unless it completed."""
+    out.write(render_result(result))
     if result.outcome == "complete":
-        out.write(f"All {len(result.changed)} writes done (listed above).\n")
-        if kept:
-            out.write("Found in place, left as they were:\n")
-            out.write("".join(f"  - {k}\n" for k in kept))
-    else:
-        changed = [o.summary for o in result.changed] or ["nothing"]
-        out.write("Changed:\n" + "".join(f"  - {c}\n" for c in changed))
-        out.write("Not changed:\n" + "".join(f"  - {k}\n" for k in kept))
-    for backup in result.backups:
-        out.write(f"Backup: {backup.path} (sha256 {backup.sha256[:12]})\n")
-    if result.journal:
-        out.write(f"Journal: {result.journal}\n")
-    if result.rollback is not None:
-        restored = result.rollback.policy_restored
-        out.write(
-            "The previous key policy was restored"
-            + (
-                " and reads back equal to the backup.\n"
-                if restored
-                else ", but it does NOT read back equal to the backup.\n"
-            )
-        )
-    if result.outcome == "complete":
-        out.write("Done. `harbor-kms audit` shows the checklist now.\n")
         return 0
     raise ApplyFailed(
         result.message + " See Changed / Not changed above; "

@@ -251,3 +251,27 @@ def rollbacks_of(base: Path, key_id: str, apply_journal: Path) -> list[JournalSt
             if state.command == "rollback" and state.start.get("of") == target:
                 states.append(state)
     return states
+
+
+def unfinished_apply(base: Path, key_id: str) -> str | None:
+    """A warning when the key's last apply did not finish and was not undone.
+
+    A later apply reads the journal so it can say so before planning again.
+    """
+    last = latest_journal(base, key_id, "apply")
+    if last is None:
+        return None
+    try:
+        state = read_journal(last)
+    except JournalError as error:
+        return error.message
+    undone = any(
+        r.outcome in ("complete", "nothing") for r in rollbacks_of(base, key_id, last)
+    )
+    if state.outcome == "complete" or undone:
+        return None
+    return (
+        f"the last apply ({last}) ended {state.outcome or 'without an end'} after "
+        f"{len(state.done)} step(s). This apply plans from the current state; run "
+        "`harbor-kms rollback` first to undo that one instead."
+    )

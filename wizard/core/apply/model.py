@@ -11,7 +11,7 @@ JSON, because the plan is the first record of the journal a rollback reads.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args
 
 from wizard.core.errors import InputError
@@ -203,7 +203,6 @@ class Plan:
     """The proposed key policy, when put-key-policy is planned."""
     current_policy: Mapping[str, Any] | None = None
     """The key policy the plan was made against (to notice a change since)."""
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def empty(self) -> bool:
@@ -229,7 +228,6 @@ class Plan:
             "current_policy": (
                 dict(self.current_policy) if self.current_policy is not None else None
             ),
-            "notes": list(self.notes),
         }
 
     @classmethod
@@ -248,7 +246,6 @@ class Plan:
             lockout=data.get("lockout"),
             policy=data.get("policy"),
             current_policy=data.get("current_policy"),
-            notes=tuple(data.get("notes", ())),
         )
 
 

@@ -23,6 +23,7 @@ from wizard.core.apply.requests_monitoring import (
 
 
 def plan_trail(ctx: PlanContext) -> Outcome:
+    """The trail recording KMS events into CloudWatch Logs, if none does."""
     found = targets.trail(ctx.snapshot, ctx.names)
     if found.status == "satisfied":
         ctx.log_group, ctx.trail_logging = found.extra["log_group"], True
@@ -63,6 +64,11 @@ def _missing_email(ctx: PlanContext) -> tuple[str, ...]:
 
 
 def plan_alarms(ctx: PlanContext) -> Outcome:
+    """Metric filters and alarms on the trail's log group, notifying the topic.
+
+    TODO: SNS subscriptions are not read into the snapshot, so an alarm whose
+    topic has no confirmed subscriber counts as in place (as in the audit).
+    """
     if ctx.log_group is None:
         return "blocked", (
             "The alarms need a trail that delivers KMS events to CloudWatch Logs. "
@@ -117,6 +123,7 @@ def plan_alarms(ctx: PlanContext) -> Outcome:
 
 
 def plan_event_rules(ctx: PlanContext) -> Outcome:
+    """EventBridge rules for the same events (only when asked for)."""
     if not ctx.trail_logging:
         return "blocked", (
             "EventBridge sees KMS calls only through a logging CloudTrail trail. "
@@ -151,6 +158,11 @@ def plan_event_rules(ctx: PlanContext) -> Outcome:
 
 
 def plan_config_rule(ctx: PlanContext) -> Outcome:
+    """The AWS managed rule CMK_BACKING_KEY_ROTATION_ENABLED.
+
+    TODO: whether AWS Config records in the region is not read, so a missing
+    recorder shows up only when PutConfigRule is refused (the plan warns of it).
+    """
     found = targets.config_rule(ctx.snapshot)
     if found.status != "needed":
         return held(found)
@@ -174,6 +186,7 @@ def plan_config_rule(ctx: PlanContext) -> Outcome:
 
 
 def plan_dashboard(ctx: PlanContext) -> Outcome:
+    """A dashboard of AWS/Usage CallCount for KMS and the alarm states."""
     found = targets.dashboard(ctx.snapshot, ctx.names)
     if found.status != "needed":
         return held(found)

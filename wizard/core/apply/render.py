@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from wizard.core.apply.model import Change, Plan, Step
+from wizard.core.apply.run import ApplyResult
 
 WIDTH = 88
 _LONG = 100
@@ -128,3 +129,33 @@ def _held_lines(items: Any) -> list[str]:
         )
     lines.append("")
     return lines
+
+
+def render_result(result: ApplyResult) -> str:
+    """What was and was not changed, and where the backups and the journal are."""
+    lines = [""] + [f"note: {note}" for note in result.notes]
+    kept = [
+        f"  - {o.summary} ({o.status}{': ' + o.detail if o.detail else ''})"
+        for o in result.not_changed
+    ]
+    if result.outcome == "complete":
+        lines.append(f"All {len(result.changed)} writes done (listed above).")
+        lines += ["Found in place, left as they were:", *kept] if kept else []
+    else:
+        changed = [f"  - {o.summary}" for o in result.changed] or ["  - nothing"]
+        lines += ["Changed:", *changed, "Not changed:", *kept]
+    lines += [f"Backup: {b.path} (sha256 {b.sha256[:12]})" for b in result.backups]
+    lines += [f"Journal: {result.journal}"] if result.journal else []
+    if result.rollback is not None:
+        same = result.rollback.policy_restored
+        lines.append(
+            "The previous key policy was restored"
+            + (
+                " and reads back equal to the backup."
+                if same
+                else ", but it does NOT read back equal to the backup."
+            )
+        )
+    if result.outcome == "complete":
+        lines.append("Done. `harbor-kms audit` shows the checklist now.")
+    return "\n".join(lines) + "\n"

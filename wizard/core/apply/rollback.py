@@ -16,7 +16,7 @@ from typing import Literal
 from wizard.core.apply.adapter import Adapter, StepFailed
 from wizard.core.apply.journal import Journal, JournalError, read_journal
 from wizard.core.apply.model import Plan
-from wizard.core.apply.undo import undo_plan
+from wizard.core.apply.undo import UndoCall, undo_plan
 from wizard.core.policy.diff import same_policy
 
 
@@ -99,21 +99,7 @@ def rollback(
         }
         journal.append({**record, "status": "started"})
         try:
-            detail = adapter.undo(call.step)
-            if call.verify_policy is not None:
-                restored = same_policy(
-                    adapter.policy_text(plan.key_arn), call.verify_policy
-                )
-                result.policy_restored = restored
-                journal.append({"type": "verify", "ok": restored})
-                if not restored:
-                    raise _Mismatch()
-        except _Mismatch:
-            detail = (
-                "the key policy read back differs from the backup (normalised JSON)"
-            )
-            _failed(journal, record, result, call.change, call.step.summary, detail)
-            continue
+            detail = _undo_one(call, plan, adapter, journal, result)
         except StepFailed as failure:
             summary = call.step.summary
             _failed(journal, record, result, call.change, summary, failure.message)
@@ -128,8 +114,44 @@ def rollback(
     return result
 
 
-class _Mismatch(Exception):
-    """The restored policy is not the backed-up one."""
+def _undo_one(
+    call: UndoCall,
+    plan: Plan,
+    adapter: Adapter,
+    journal: Journal,
+    result: RollbackResult,
+) -> str:
+    """Make one undo call; for the key policy, refuse to overwrite a later change
+    and prove the restore (normalised JSON equal to the backup).
+
+    TODO: only the key policy is checked for changes made after the apply;
+    rotation, tags and the description are put back over any later change.
+    """
+    backup = call.verify_policy
+    if backup is None:
+        return adapter.undo(call.step)
+    current = adapter.policy_text(plan.key_arn)
+    written = plan.policy
+    if (
+        written
+        and not same_policy(current, written)
+        and not same_policy(current, backup)
+    ):
+        raise StepFailed(
+            "The key policy was changed after the apply (it is neither what the "
+            "apply wrote nor the backup), so it was not overwritten. Compare it "
+            "with the backup the apply journal names, and restore by hand if that "
+            "is still wanted."
+        )
+    detail = adapter.undo(call.step)
+    restored = same_policy(adapter.policy_text(plan.key_arn), backup)
+    result.policy_restored = restored
+    journal.append({"type": "verify", "ok": restored})
+    if not restored:
+        raise StepFailed(
+            "The key policy read back differs from the backup (normalised JSON)."
+        )
+    return detail
 
 
 def _failed(
