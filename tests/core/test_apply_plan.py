@@ -25,7 +25,7 @@ from wizard.core.apply.lockout import check_lockout
 from wizard.core.apply.model import CHANGE_IDS, Plan, Step, select
 from wizard.core.apply.plan import PlanOptions, make_plan
 from wizard.core.apply.render import render_plan
-from wizard.core.apply.rollback import rollback
+from wizard.core.apply.rollback import RollbackInterrupted, rollback
 from wizard.core.apply.run import (
     ApplyInterrupted,
     LockoutRefused,
@@ -613,3 +613,23 @@ def test_rollback_does_not_overwrite_a_policy_changed_after_the_apply(
     (failed,) = [o for o in undone.outcomes if o.status == "failed"]
     assert "changed after the apply" in failed.detail
     assert aws.rotation["enabled"] is False  # the other undo calls still ran
+
+
+def test_an_interrupted_rollback_can_simply_be_run_again(tmp_path: Path) -> None:
+    v = values()
+    aws = FakeAws(v)
+    result = apply_plan(_key_plan(v), v, aws, tmp_path, now=NOW)
+    assert result.journal is not None
+    real_undo = aws.undo
+
+    def interrupted(step: Step) -> str:
+        raise KeyboardInterrupt
+
+    aws.undo = interrupted  # type: ignore[method-assign]
+    with pytest.raises(RollbackInterrupted, match="safe to repeat") as caught:
+        rollback(result.journal, aws, tmp_path)
+    assert caught.value.exit_code == 130
+
+    aws.undo = real_undo  # type: ignore[method-assign]
+    assert rollback(result.journal, aws, tmp_path).outcome == "complete"
+    assert aws.policy == GUIDE_POLICY.read_text()

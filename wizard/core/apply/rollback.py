@@ -17,7 +17,15 @@ from wizard.core.apply.adapter import Adapter, StepFailed
 from wizard.core.apply.journal import Journal, JournalError, read_journal
 from wizard.core.apply.model import Plan
 from wizard.core.apply.undo import UndoCall, undo_plan
+from wizard.core.errors import WizardError
 from wizard.core.policy.diff import same_policy
+
+
+class RollbackInterrupted(WizardError):
+    """Ctrl-C during a rollback; running it again finishes it."""
+
+    title = "Interrupted"
+    exit_code = 130
 
 
 @dataclass
@@ -100,6 +108,15 @@ def rollback(
         journal.append({**record, "status": "started"})
         try:
             detail = _undo_one(call, plan, adapter, journal, result)
+        except KeyboardInterrupt:
+            journal.append({"type": "end", "outcome": "interrupted"})
+            journal.close()
+            raise RollbackInterrupted(
+                f"Rollback interrupted after {len(result.outcomes)} of "
+                f"{len(undo.calls)} undo calls; its journal {journal.path} says "
+                "which. Run `harbor-kms rollback` again: every call is safe to "
+                "repeat."
+            ) from None
         except StepFailed as failure:
             summary = call.step.summary
             _failed(journal, record, result, call.change, summary, failure.message)
