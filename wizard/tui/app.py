@@ -38,6 +38,7 @@ from wizard.tui.session import (
     save_state,
     unreadable_state,
 )
+from wizard.tui.tasks import Backend
 from wizard.tui.workers import AccountWorkers
 
 # Worker group -> the step its result and its problems belong to.
@@ -65,15 +66,14 @@ class WizardApp(AccountWorkers, App[int]):
         demo: Run against the built-in sandbox seeded with the guide's account.
         demo_config: Where a demo keeps its values (a per-user temp dir by
             default; never the user's own file).
+        backend: What the workers call (AWS by default; tests give a canned
+            account).
     """
 
     CSS_PATH = "wizard.tcss"
     TITLE = "harbor-kms"
     SUB_TITLE = "Harden the KMS key behind Harbor's S3 storage"
-    HORIZONTAL_BREAKPOINTS = [
-        (0, "-narrow"),
-        (110, "-wide"),
-    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-normal"), (130, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "ctrl+q",
@@ -94,10 +94,16 @@ class WizardApp(AccountWorkers, App[int]):
     ]
 
     def __init__(
-        self, config_path: Path, *, demo: bool = False, demo_config: Path | None = None
+        self,
+        config_path: Path,
+        *,
+        demo: bool = False,
+        demo_config: Path | None = None,
+        backend: Backend | None = None,
     ) -> None:
         super().__init__()
         self.demo = demo
+        self.backend = backend or Backend()
         path = (demo_config or demo_config_path()) if demo else config_path
         self.state = WizardState(path=path, values=Values())
         self.account = AccountView(demo=demo, connected=not demo)

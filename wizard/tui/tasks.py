@@ -145,6 +145,7 @@ def run_checklist(
     attestations: Mapping[str, Any],
     source: str,
     report: Report,
+    read: Callable[[Values, str | None], AccountRead] | None = None,
 ) -> ChecklistRun:
     """Read the account afresh and evaluate every checklist item against it.
 
@@ -156,7 +157,7 @@ def run_checklist(
     report(0, 0, "Reading the account")
     items = load_items()
     attested = parse_attestations(attestations or None, items, source)
-    read = read_account(values, endpoint_url)
+    read_result = (read or read_account)(values, endpoint_url)
     total = len(items)
     done = 0
 
@@ -165,8 +166,9 @@ def run_checklist(
         done += 1
         report(done, total, item.title)
 
-    verdicts = evaluate(items, read.snapshot, values, attested, progress=step)
-    return ChecklistRun(read, tuple(items), tuple(verdicts))
+    snapshot = read_result.snapshot
+    verdicts = evaluate(items, snapshot, values, attested, progress=step)
+    return ChecklistRun(read_result, tuple(items), tuple(verdicts))
 
 
 def audit_document(run: ChecklistRun, values: Values) -> dict[str, Any]:
@@ -295,3 +297,56 @@ POLICY_SUFFIXES = {
     "cloudformation": ".cfn.json",
 }
 """File name endings of the policy formats written beside the runbook."""
+
+
+class Backend:
+    """What the app's workers call: AWS (or the demo sandbox) by default.
+
+    One object, so a test (or a snapshot) can give the app a backend that
+    answers from a canned account instead; every method blocks and runs on a
+    worker thread.
+    """
+
+    def start_demo(self) -> DemoAccount:
+        """Start and seed the sandbox."""
+        return start_demo()
+
+    def read_account(self, values: Values, endpoint_url: str | None) -> AccountRead:
+        """Read the account for ``values``."""
+        return read_account(values, endpoint_url)
+
+    def list_choices(
+        self, field_name: str, values: Values, endpoint_url: str | None
+    ) -> Any:
+        """Keys, roles or buckets to pick from."""
+        return list_choices(field_name, values, endpoint_url)
+
+    def run_checklist(
+        self,
+        values: Values,
+        endpoint_url: str | None,
+        attestations: Mapping[str, Any],
+        source: str,
+        report: Report,
+    ) -> ChecklistRun:
+        """A fresh read and every checklist item (reads through this backend)."""
+        return run_checklist(
+            values, endpoint_url, attestations, source, report, self.read_account
+        )
+
+    def apply_changes(
+        self,
+        plan: Any,
+        values: Values,
+        endpoint_url: str | None,
+        config_path: Path,
+        report: Report,
+    ) -> Any:
+        """Apply the chosen changes."""
+        return apply_changes(plan, values, endpoint_url, config_path, report)
+
+    def roll_back(
+        self, journal: Path, values: Values, endpoint_url: str | None, config_path: Path
+    ) -> Any:
+        """Undo the last apply."""
+        return roll_back(journal, values, endpoint_url, config_path)

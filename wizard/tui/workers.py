@@ -21,6 +21,8 @@ from wizard.tui import messages as msg
 from wizard.tui.session import AccountView, WizardState, merge_seeded
 
 if TYPE_CHECKING:
+    from wizard.tui.tasks import Backend
+
     _Base = App[int]
 else:
     _Base = object
@@ -37,6 +39,7 @@ class AccountWorkers(_Base):
     if TYPE_CHECKING:
         state: WizardState
         account: AccountView
+        backend: Backend
         _sandbox: Any
         _fresh: bool
         _read_for: Values | None
@@ -68,9 +71,7 @@ class AccountWorkers(_Base):
     @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False)
     def start_demo(self) -> None:
         """Start and seed the sandbox (it imports the emulator: seconds)."""
-        from wizard.tui.tasks import start_demo
-
-        demo = start_demo()
+        demo = self.backend.start_demo()
         self._sandbox = demo.sandbox
         self.post_message(
             msg.SandboxReady(demo.endpoint_url, demo.values, demo.scenario)
@@ -91,11 +92,9 @@ class AccountWorkers(_Base):
     @work(thread=True, exclusive=True, group="snapshot", exit_on_error=False)
     def read_account(self) -> None:
         """Read identity, permissions and the snapshot for the current values."""
-        from wizard.tui.tasks import read_account
-
         values = self.state.values
         self._read_for = values
-        read = read_account(values, self.account.endpoint_url)
+        read = self.backend.read_account(values, self.account.endpoint_url)
         self.post_message(
             msg.IdentityRead(
                 read.identity, read.missing_permissions, read.checked_permissions
@@ -133,9 +132,9 @@ class AccountWorkers(_Base):
     def list_choices(self, field_name: str) -> None:
         """Read the keys, roles or buckets the user can pick from."""
         from wizard.core.snapshot import Unknown
-        from wizard.tui.tasks import list_choices
 
-        found = list_choices(field_name, self.state.values, self.account.endpoint_url)
+        endpoint = self.account.endpoint_url
+        found = self.backend.list_choices(field_name, self.state.values, endpoint)
         if isinstance(found, Unknown):
             title = "Listing from AWS"
             self.post_message(msg.ProblemReported(title, found.reason, "environment"))
@@ -165,14 +164,14 @@ class AccountWorkers(_Base):
     @work(thread=True, exclusive=True, group="checklist", exit_on_error=False)
     def run_checklist(self) -> None:
         """Read the account and evaluate every checklist item."""
-        from wizard.tui.tasks import audit_document, run_checklist
+        from wizard.tui.tasks import audit_document
 
         values = self.state.values
 
         def report(done: int, total: int, label: str) -> None:
             self.post_message(msg.ChecklistProgress(done, total, label))
 
-        run = run_checklist(
+        run = self.backend.run_checklist(
             values,
             self.account.endpoint_url,
             self.state.attestations,
@@ -242,14 +241,14 @@ class AccountWorkers(_Base):
     @work(thread=True, exclusive=True, group="apply", exit_on_error=False)
     def apply_changes(self, plan: Any) -> None:
         """Apply the chosen changes, journaled and backed up, one by one."""
-        from wizard.tui.tasks import apply_changes
 
         def report(_done: int, _total: int, line: str) -> None:
             change, status, detail = line.split("\t", 2)
             self.post_message(msg.ChangeProgress(change, status, detail))
 
         values, path = self.state.values, self.state.path
-        result = apply_changes(plan, values, self.account.endpoint_url, path, report)
+        endpoint = self.account.endpoint_url
+        result = self.backend.apply_changes(plan, values, endpoint, path, report)
         if result.outcome in ("complete", "nothing"):
             self.post_message(msg.PolicyApplied(result))
         else:
@@ -303,10 +302,10 @@ class AccountWorkers(_Base):
     @work(thread=True, exclusive=True, group="apply", exit_on_error=False)
     def roll_back(self, journal: Path) -> None:
         """Undo the last apply from its journal and backups."""
-        from wizard.tui.tasks import roll_back
-
         values, path = self.state.values, self.state.path
-        result = roll_back(journal, values, self.account.endpoint_url, path)
+        result = self.backend.roll_back(
+            journal, values, self.account.endpoint_url, path
+        )
         self.post_message(msg.RolledBack(result))
 
     def on_rolled_back(self, event: msg.RolledBack) -> None:

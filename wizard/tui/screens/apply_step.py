@@ -93,7 +93,8 @@ class ApplyStep(StepPane):
         self._show_detail(changes.highlighted)
 
     def _show_detail(self, index: int | None) -> None:
-        if self._plan is None or index is None or index >= len(self._plan.changes):
+        index = 0 if index is None else index
+        if self._plan is None or index >= len(self._plan.changes):
             text = "" if self._plan is None else "Nothing to change."
             self.query_one("#change-detail", Static).update(text)
             return

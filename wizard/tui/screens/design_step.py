@@ -84,7 +84,7 @@ class DesignStep(StepPane):
             return
         option_list.clear_options()
         option_list.add_options(
-            Option(_effect_mark(s.body["Effect"]) + s.sid, id=s.sid) for s in statements
+            Option(effect_mark(s.body["Effect"]) + s.sid, id=s.sid) for s in statements
         )
         if self.selected_sid in wanted:
             option_list.highlighted = wanted.index(self.selected_sid)
@@ -118,7 +118,8 @@ class DesignStep(StepPane):
         tabs.active = "tab-diff" if tabs.active == "tab-policy" else "tab-policy"
 
 
-def _effect_mark(effect: str) -> Content:
+def effect_mark(effect: str) -> Content:
+    """A coloured + (Allow) or − (Deny) in front of a statement's name."""
     if effect == "Deny":
         return Content.styled("− ", "$text-error")
     return Content.styled("+ ", "$text-success")

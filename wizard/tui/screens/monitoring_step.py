@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Vertical
 from textual.widgets import DataTable, LoadingIndicator
 
 from wizard.core.snapshot import AccountSnapshot, Unknown
@@ -51,7 +51,7 @@ class MonitoringStep(StepPane):
     def compose_body(self) -> ComposeResult:
         """Exists beside planned, e-mail field underneath."""
         yield LoadingIndicator(id="monitoring-busy")
-        with Horizontal(id="monitoring-tables"):
+        with Vertical(id="monitoring-tables"):
             exists: DataTable[Text] = DataTable(id="monitoring-exists")
             exists.border_title = "Exists in the account"
             yield exists

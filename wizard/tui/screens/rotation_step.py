@@ -8,7 +8,7 @@ creation (CORRECTIONS.md point 15).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from textual.app import ComposeResult
 from textual.widgets import LoadingIndicator, Static
@@ -87,7 +87,7 @@ def rotation_text(model: Model, today: datetime | None = None) -> tuple[str, boo
             False,
         )
     period = model.state.values.rotation_period_days
-    start = today or datetime.now(UTC)
+    start = today or snapshot.read_at
     first = start + timedelta(days=period)
     return (
         f"Automatic rotation is OFF.{created} Enabled today with a {period}-day "

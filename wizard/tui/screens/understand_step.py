@@ -22,6 +22,7 @@ from wizard.core.arn import parse_arn
 from wizard.core.policy.lint import Finding, PolicyInputError, lint_policy
 from wizard.tui.messages import AccountReadRequested
 from wizard.tui.screens.base import StepPane
+from wizard.tui.screens.design_step import effect_mark
 from wizard.tui.session import Model, current_policy
 from wizard.tui.widgets.policy_preview import PolicyPreview
 from wizard.tui.widgets.tones import tone
@@ -78,7 +79,7 @@ class UnderstandStep(StepPane):
         option_list = self.query_one("#current-statements", OptionList)
         option_list.clear_options()
         option_list.add_options(
-            Option(f"{s.get('Effect', '?')[:1]} {_label(i, s)}", id=str(i))
+            Option(effect_mark(str(s.get("Effect"))) + _label(i, s), id=str(i))
             for i, s in enumerate(statements)
         )
         if statements:
