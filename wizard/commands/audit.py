@@ -205,7 +205,7 @@ def _harbor_key(path: Path | None) -> str | None:
         return None
     storage = read_harbor_values(path)
     # The S3 driver ignores keyid unless encrypt is true.
-    return storage.key_id or "" if storage.encrypt else ""
+    return (storage.key_id or "") if storage.encrypt else ""
 
 
 def _audit_keys(

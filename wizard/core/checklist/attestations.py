@@ -138,6 +138,9 @@ def add_attestation(
     moment = (at or datetime.now(UTC)).replace(microsecond=0)
     if moment.tzinfo is None:
         raise ChecklistError("An attestation time needs a UTC offset.")
-    new = {key: dict(value) for key, value in (table or {}).items()}
+    new = {
+        key: dict(value) if isinstance(value, Mapping) else value
+        for key, value in (table or {}).items()
+    }
     new[item.id] = {"by": by.strip(), "at": moment, "note": note}
     return new

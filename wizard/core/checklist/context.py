@@ -9,7 +9,7 @@ same thing can never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -153,3 +153,60 @@ class EvalContext:
         return self.unknown(
             f"Not configured: {', '.join(missing)} is not set in the values file."
         )
+
+
+KMS_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}],
+}
+"""An IAM policy allowing everything in KMS: what a careless role might carry."""
+
+
+def analysis_or_verdict(ctx: EvalContext) -> PolicyAnalysis | Verdict:
+    """The policy analysis, or the unknown verdict saying why there is none."""
+    if isinstance(ctx.policy, PolicyAnalysis):
+        return ctx.policy
+    return ctx.unknown(ctx.policy)
+
+
+def policy_evidence(
+    ctx: EvalContext, findings: Sequence[Finding], outcomes: Sequence[Outcome] = ()
+) -> Evidence:
+    """GetKeyPolicy evidence: the findings and scenario outcomes that decided."""
+    return ctx.evidence(
+        "kms:GetKeyPolicy",
+        findings=[
+            {"rule": f.rule, "severity": f.severity, "statement": f.statement}
+            for f in findings
+        ],
+        scenarios=[
+            {
+                "id": o.scenario.id,
+                "expect": o.scenario.expect,
+                "decision": o.result.decision,
+            }
+            for o in outcomes
+        ],
+    )
+
+
+def explain(
+    findings: Sequence[Finding],
+    outcomes: Iterable[Outcome] = (),
+    limit: int | None = None,
+) -> str:
+    """The findings' messages and the unexpected decisions, as sentences.
+
+    With ``limit``, at most that many decisions are spelled out; the evidence
+    keeps all of them.
+    """
+    parts = [f"{f.message} [{f.rule}]" for f in findings]
+    decisions = [
+        f"{o.scenario.title}: {o.result.decision.replace('_', ' ')}, "
+        f"expected {o.scenario.expect}."
+        for o in outcomes
+    ]
+    if limit is not None and len(decisions) > limit:
+        rest = len(decisions) - limit
+        decisions = [*decisions[:limit], f"({rest} more in the evidence.)"]
+    return " ".join(parts + decisions)

@@ -1,6 +1,7 @@
 """The checklist's evaluators: pure functions of an :class:`EvalContext`, by name.
 
-Each module holds one section's evaluators and registers them with
+Each module holds one section's evaluators (Access Control's network conditions
+have their own, ``network``) and registers them with
 ``@evaluator("name")``; a checklist item names its evaluator in the TOML file.
 :func:`registry` imports every module once, so a name is known exactly when its
 module exists, and the loader can reject an item whose evaluator is missing.
@@ -21,6 +22,7 @@ _MODULES = (
     "rotation",
     "monitoring",
     "access",
+    "network",
     "documentation",
     "testing",
     "cross_resource",

@@ -1,36 +1,30 @@
 """Access Control: who the key policy names, how Harbor gets credentials, grants.
 
 Cross-account use needs the key policy (or a grant) to name the other account
-(CORRECTIONS.md point 7); network conditions on S3's forwarded calls are not
-reliably documented, so they must be a Deny that exempts AWS services (point 5).
+(CORRECTIONS.md point 7). The section's network conditions (VPC endpoints,
+source addresses) are in :mod:`.network`.
 https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html
 https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from wizard.core.arn import parse_arn
-from wizard.core.checklist.context import EvalContext
-from wizard.core.checklist.evaluators import evaluator
-from wizard.core.checklist.evaluators.policy import (
-    KMS_ALL,
+from wizard.core.checklist.context import (
+    EvalContext,
     analysis_or_verdict,
     explain,
     policy_evidence,
 )
+from wizard.core.checklist.evaluators import evaluator
 from wizard.core.checklist.model import Verdict
 from wizard.core.policy.lint_rules_base import account_of
-from wizard.core.policy.scenarios import harbor_session_arn
-from wizard.core.policy.simulate import Request
 from wizard.core.snapshot import Grant, Unknown
 
 _CONTEXT_CONSTRAINTS = ("EncryptionContextEquals", "EncryptionContextSubset")
-_OUTSIDE_ADDRESSES = ("192.0.2.10", "198.51.100.10", "203.0.113.10", "2001:db8::10")
-_OUTSIDE_VPCES = ("vpce-0000000000000000a", "vpce-1111111111111111b")
 
 
 def _expected_principals(ctx: EvalContext) -> set[str]:
@@ -237,105 +231,6 @@ def access_cross_account_denied(ctx: EvalContext) -> Verdict:
         f"Neither the key policy nor a grant names an account other than {own}, "
         "so no other account can use the key.",
         evidence,
-    )
-
-
-def _network_verdict(
-    ctx: EvalContext, outside: Mapping[str, str], what: str, rules: Sequence[str]
-) -> Verdict:
-    analysis = analysis_or_verdict(ctx)
-    if isinstance(analysis, Verdict):
-        return analysis
-    missing = ctx.not_configured("harbor_role_arn=harbor.role_arn")
-    if missing is not None:
-        return missing
-    context = {**outside, "aws:ViaAWSService": "false"}
-    request = Request(
-        harbor_session_arn(ctx.values),
-        "kms:DescribeKey",
-        ctx.values.key_arn,
-        context,
-        (KMS_ALL,),
-        True,
-    )
-    decision = analysis.evaluator.evaluate(request).decision
-    findings = analysis.findings_of(rules, principal=ctx.values.harbor_role_arn)
-    broken = [
-        o
-        for i in ("harbor-upload", "harbor-download", "harbor-upload-network-keys")
-        if (o := analysis.outcome(i)) is not None and not o.ok
-    ]
-    evidence = policy_evidence(ctx, findings, broken)
-    if decision != "explicit_deny":
-        findings_words = explain(findings, broken)
-        return ctx.failed(
-            f"Harbor's role calling KMS itself from {what} is not denied "
-            f"({decision.replace('_', ' ')}). {findings_words}".strip(),
-            evidence,
-        )
-    if findings or broken:
-        return ctx.failed(explain(findings, broken), evidence)
-    return ctx.passed(
-        f"Harbor's own calls from {what} are denied; S3's calls on its behalf "
-        "are exempt (aws:ViaAWSService).",
-        evidence,
-    )
-
-
-_NETWORK_RULES = (
-    "network-deny-without-service-exemption",
-    "network-condition-on-forwarded-call",
-)
-
-
-@evaluator("access_vpce_condition")
-def access_vpce_condition(ctx: EvalContext) -> Verdict:
-    """Guide: "VPC endpoint conditions added (if applicable)" (correction 5)."""
-    configured = ctx.values.source_vpce
-    if not configured:
-        return ctx.passed(
-            "Not applicable: the values name no VPC endpoint (conditions."
-            "source_vpce is empty), so no endpoint condition is expected.",
-            ctx.evidence("config", source_vpce=[]),
-        )
-    outside = next(v for v in _OUTSIDE_VPCES if v not in configured)
-    return _network_verdict(
-        ctx,
-        {"aws:SourceVpce": outside},
-        f"another VPC endpoint ({outside})",
-        _NETWORK_RULES,
-    )
-
-
-@evaluator("access_source_ip_condition")
-def access_source_ip_condition(ctx: EvalContext) -> Verdict:
-    """Guide: "IP address restrictions added (if applicable)" (correction 5)."""
-    configured = ctx.values.source_ip
-    if not configured:
-        return ctx.passed(
-            "Not applicable: the values name no source network (conditions."
-            "source_ip is empty), so no address condition is expected.",
-            ctx.evidence("config", source_ip=[]),
-        )
-    networks = [ipaddress.ip_network(c, strict=False) for c in configured]
-    outside = next(
-        (
-            a
-            for a in _OUTSIDE_ADDRESSES
-            if not any(ipaddress.ip_address(a) in n for n in networks)
-        ),
-        None,
-    )
-    if outside is None:
-        return ctx.passed(
-            "The configured networks cover every address tried; nothing is outside.",
-            ctx.evidence("config", source_ip=list(configured)),
-        )
-    return _network_verdict(
-        ctx,
-        {"aws:SourceIp": outside},
-        f"outside the configured networks ({outside})",
-        _NETWORK_RULES,
     )
 
 

@@ -11,9 +11,8 @@ https://distribution.github.io/distribution/storage-drivers/s3/
 from __future__ import annotations
 
 from wizard.core.arn import parse_arn
-from wizard.core.checklist.context import EvalContext
+from wizard.core.checklist.context import EvalContext, analysis_or_verdict
 from wizard.core.checklist.evaluators import evaluator
-from wizard.core.checklist.evaluators.policy import analysis_or_verdict
 from wizard.core.checklist.model import Verdict
 from wizard.core.policy.lint_rules_conditions import via_service_parts
 from wizard.core.policy.scenarios import harbor_session_arn, s3_context

@@ -8,20 +8,20 @@ hardened design expects. The rule ids named below are the linter's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-from wizard.core.checklist.context import EvalContext, PolicyAnalysis
+from wizard.core.checklist.context import (
+    KMS_ALL,
+    EvalContext,
+    analysis_or_verdict,
+    explain,
+    policy_evidence,
+)
 from wizard.core.checklist.evaluators import evaluator
-from wizard.core.checklist.model import Evidence, Verdict
+from wizard.core.checklist.model import Verdict
 from wizard.core.policy.lint import Finding
 from wizard.core.policy.scenarios import Outcome, harbor_session_arn
 from wizard.core.policy.simulate import Request
-
-KMS_ALL = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}],
-}
-"""An IAM policy allowing everything in KMS: what a careless role might carry."""
 
 LEAST_PRIVILEGE_RULES = (
     "kms-star-to-service-role",
@@ -45,56 +45,6 @@ VIA_SERVICE_RULES = (
 # could be the attacker's: it must be denied like Decrypt.
 # https://docs.aws.amazon.com/kms/latest/APIReference/API_ReEncrypt.html
 DIRECT_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom")
-
-
-def analysis_or_verdict(ctx: EvalContext) -> PolicyAnalysis | Verdict:
-    """The policy analysis, or the unknown verdict saying why there is none."""
-    if isinstance(ctx.policy, PolicyAnalysis):
-        return ctx.policy
-    return ctx.unknown(ctx.policy)
-
-
-def policy_evidence(
-    ctx: EvalContext, findings: Sequence[Finding], outcomes: Sequence[Outcome] = ()
-) -> Evidence:
-    """GetKeyPolicy evidence: the findings and scenario outcomes that decided."""
-    return ctx.evidence(
-        "kms:GetKeyPolicy",
-        findings=[
-            {"rule": f.rule, "severity": f.severity, "statement": f.statement}
-            for f in findings
-        ],
-        scenarios=[
-            {
-                "id": o.scenario.id,
-                "expect": o.scenario.expect,
-                "decision": o.result.decision,
-            }
-            for o in outcomes
-        ],
-    )
-
-
-def explain(
-    findings: Sequence[Finding],
-    outcomes: Iterable[Outcome] = (),
-    limit: int | None = None,
-) -> str:
-    """The findings' messages and the unexpected decisions, as sentences.
-
-    With ``limit``, at most that many decisions are spelled out; the evidence
-    keeps all of them.
-    """
-    parts = [f"{f.message} [{f.rule}]" for f in findings]
-    decisions = [
-        f"{o.scenario.title}: {o.result.decision.replace('_', ' ')}, "
-        f"expected {o.scenario.expect}."
-        for o in outcomes
-    ]
-    if limit is not None and len(decisions) > limit:
-        rest = len(decisions) - limit
-        decisions = [*decisions[:limit], f"({rest} more in the evidence.)"]
-    return " ".join(parts + decisions)
 
 
 def _judge(

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wizard.core.checklist.context import EvalContext
-from wizard.core.checklist.evaluators import evaluator
-from wizard.core.checklist.evaluators.policy import (
+from wizard.core.checklist.context import (
+    EvalContext,
     analysis_or_verdict,
     explain,
     policy_evidence,
 )
+from wizard.core.checklist.evaluators import evaluator
 from wizard.core.checklist.model import Verdict
 from wizard.core.snapshot import Unknown
 
