@@ -324,3 +324,33 @@ def test_the_audit_policy_grants_what_every_item_needs() -> None:
     granted = policy_actions(audit_policy(True))
     needed = {p for item in load_items() for p in item.permissions}
     assert needed - granted == set()
+
+
+def test_no_key_is_a_usage_error_before_any_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["audit", "--endpoint-url", "http://127.0.0.1:9"], out, err)
+    assert code == 2
+    assert "No key to audit" in err.getvalue()
+
+
+def test_harbor_values_naming_another_key_fail(
+    sandbox: Sandbox, seeded: Seeder, tmp_path: Path
+) -> None:
+    result = seeded("many-keys:1")
+    other = f"arn:aws:kms:{result.region}:{result.account_id}:key/"
+    harbor = _harbor_values(tmp_path, result, other + result.extra_key_ids[0])
+    _, out, _ = run(
+        sandbox,
+        "--config",
+        str(_config(tmp_path, result)),
+        "--harbor-values",
+        str(harbor),
+        "--format",
+        "json",
+    )
+    item = next(i for i in json.loads(out)["items"] if i["id"] == "harbor_values_key")
+    assert item["status"] == "fail", item["reason"]
+    assert result.extra_key_ids[0] in item["reason"]

@@ -87,9 +87,33 @@ def cmd_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         policy = audit_policy(args.probe, values=values if values.key_id else None)
         out.write(json.dumps(policy, indent=2) + "\n")
         return 0
+    if not values.key_id and not args.all_keys:
+        raise InputError(
+            "No key to audit: give --key-id, set aws.key_id in the values file, "
+            "or use --all-keys."
+        )
     items = engine.load_items()
     attestations = engine.parse_attestations(extra.get("attestations"), items, source)
 
+    reader, values = _connect(args, values, err)
+    keys = _keys(reader, values, args.all_keys)
+    harbor_key = _harbor_key(args.harbor_values)
+    audits = _audit_keys(
+        reader, keys, values, items, attestations, args, harbor_key, err
+    )
+    _write(args, out, audits)
+    return 1 if any(engine.failed(a.verdicts, args.fail_on) for a in audits) else 0
+
+
+def _connect(
+    args: argparse.Namespace, values: Values, err: TextIO
+) -> tuple[AccountReader, Values]:
+    """A reader on the target, and the values completed with region and account.
+
+    Raises:
+        AwsError: the caller identity cannot be read (exit code 2).
+        InputError: no region is known.
+    """
     from wizard.aws.readers import AccountReader
     from wizard.aws.session import AwsTarget
 
@@ -111,17 +135,9 @@ def cmd_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"warning: the credentials are for account {caller.account}, but the "
             f"values name {values.account_id}; auditing {caller.account}.\n"
         )
-    values = replace(values, region=region, account_id=caller.account)
-    text = args.format == "text"
-    if text:
+    if args.format == "text":
         err.write(f"Auditing account {caller.account} in {region} as {caller.arn}\n")
-    keys = _keys(reader, values, args.all_keys)
-    harbor_key = _harbor_key(args.harbor_values)
-    audits = _audit_keys(
-        reader, keys, values, items, attestations, args, harbor_key, err
-    )
-    _write(args, out, audits)
-    return 1 if any(engine.failed(a.verdicts, args.fail_on) for a in audits) else 0
+    return reader, replace(values, region=region, account_id=caller.account)
 
 
 def _load(args: argparse.Namespace, err: TextIO) -> tuple[Values, dict[str, Any], str]:
@@ -181,11 +197,6 @@ def _set(values: Values, field: str) -> bool:
 
 def _keys(reader: AccountReader, values: Values, all_keys: bool) -> list[str]:
     if not all_keys:
-        if not values.key_id:
-            raise InputError(
-                "No key to audit: give --key-id, set aws.key_id in the values "
-                "file, or use --all-keys."
-            )
         return [values.key_id]
     from wizard.core.snapshot import Unknown
 
@@ -253,9 +264,9 @@ def _write(
     fleet = args.all_keys
     if args.format == "json":
         document = report.fleet_json(audits) if fleet else report.audit_json(audits[0])
-        rendered = json.dumps(document, indent=2) + "\n"
+        rendered = json.dumps(document, indent=2, default=str) + "\n"
     elif args.format == "sarif":
-        rendered = json.dumps(report.to_sarif(audits), indent=2) + "\n"
+        rendered = json.dumps(report.to_sarif(audits), indent=2, default=str) + "\n"
     elif args.format == "markdown":
         rendered = report.to_markdown(audits)
     else:

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from wizard.core.checklist.model import Attestation, Evidence, Item, Verdict
+from wizard.core.checklist.model import (
+    Attestation,
+    Evidence,
+    Item,
+    Status,
+    Verdict,
+)
 from wizard.core.policy.lint import Finding, PolicyInputError, lint_policy
 from wizard.core.policy.lint_rules_base import PolicyView, Stmt, build_view
 from wizard.core.policy.scenarios import Outcome, run_scenarios
@@ -115,7 +121,7 @@ class EvalContext:
         return Evidence(api, fields, max(times) if times else self.snapshot.read_at)
 
     def verdict(
-        self, status: Any, reason: str, evidence: Iterable[Evidence] = ()
+        self, status: Status, reason: str, evidence: Iterable[Evidence] = ()
     ) -> Verdict:
         """A verdict for this item; fail and not_attested carry the remediation."""
         fix = None
