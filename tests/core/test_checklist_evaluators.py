@@ -1017,3 +1017,36 @@ def test_key_json_names_the_reason_when_the_key_was_not_read() -> None:
     assert found["arn"] == KEY_ARN
     assert "kms:DescribeKey" in found["error"]
     assert ADMIN_ROLE not in json.dumps(found)
+
+
+@pytest.mark.parametrize(
+    ("trust", "words"),
+    [
+        (
+            irsa_trust({"StringEquals": {f"{ISSUER}:sub": "system:serviceaccount:*"}}),
+            "does not pin one service account",
+        ),
+        (irsa_trust({"StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com"}}), "pin"),
+        (
+            {
+                "Statement": [
+                    *irsa_trust()["Statement"],
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/ci"},
+                        "Action": "sts:AssumeRole",
+                    },
+                ]
+            },
+            "also trusts arn:aws:iam::111122223333:user/ci",
+        ),
+        ({"Statement": []}, "no EKS OIDC provider"),
+    ],
+)
+def test_irsa_needs_one_service_account_and_no_user(
+    items: dict[str, Item], trust: dict[str, Any], words: str
+) -> None:
+    snapshot = replace(base_snapshot(), harbor_role=Role(HARBOR_ROLE, trust))
+    verdict = verdict_of(items["access_irsa"], snapshot, VALUES)
+    assert verdict.status == "fail"
+    assert words in verdict.reason

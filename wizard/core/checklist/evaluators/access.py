@@ -9,6 +9,7 @@ https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,6 +26,9 @@ from wizard.core.policy.lint_rules_base import account_of
 from wizard.core.snapshot import Grant, Unknown
 
 _CONTEXT_CONSTRAINTS = ("EncryptionContextEquals", "EncryptionContextSubset")
+# One Kubernetes service account: system:serviceaccount:NAMESPACE:NAME, no
+# wildcards (StringEquals would take them literally anyway).
+_SERVICE_ACCOUNT = re.compile(r"system:serviceaccount:[a-z0-9.-]+:[a-z0-9.-]+")
 
 
 def _expected_principals(ctx: EvalContext) -> set[str]:
@@ -94,7 +98,7 @@ def _subjects(condition: Any, issuer: str) -> tuple[list[str], bool]:
                 continue
             values = value if isinstance(value, list) else [value]
             if operator == "StringEquals" and all(
-                isinstance(v, str) and "*" not in v and "?" not in v for v in values
+                isinstance(v, str) and _SERVICE_ACCOUNT.fullmatch(v) for v in values
             ):
                 exact += values
             else:
