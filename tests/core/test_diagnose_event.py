@@ -284,6 +284,23 @@ def test_bare_access_denied_uses_the_values_and_says_so() -> None:
     assert "names no caller" in joined and "S3's GetObject needs kms:Decrypt" in joined
 
 
+@pytest.mark.parametrize(
+    ("method", "action"), [("PUT", "kms:GenerateDataKey"), ("GET", "kms:Decrypt")]
+)
+def test_registry_log_line_method_picks_upload_or_download(
+    method: str, action: str
+) -> None:
+    text = (
+        'level=error msg="response completed with error" err.detail="s3aws: '
+        'AccessDenied: Access Denied\\n\\tstatus code: 403, request id: 7Q" '
+        f"http.request.method={method} http.request.uri=/v2/library/nginx/blobs/x"
+    )
+    failed = parse_error_text(text, HINTS)
+    assert failed.request.action == action
+    assert failed.error_message == "Access Denied"
+    assert any(f"HTTP method {method}" in note for note in failed.notes)
+
+
 def test_direct_kms_error_has_no_s3_context() -> None:
     text = (
         "An error occurred (AccessDeniedException) when calling the Decrypt "

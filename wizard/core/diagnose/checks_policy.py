@@ -5,7 +5,8 @@ Issues 1 and 2 ("Access Denied When Uploading/Downloading") list the causes
 permission", "Encryption context mismatch" and "ViaService condition too
 restrictive"; Issue 3 ("Direct KMS API Calls Succeed") lists "Missing
 kms:ViaService condition", "No explicit Deny statement" and "Overly permissive
-IAM policy". Each is decided by replaying Harbor's request against the policy
+IAM policy" (those are in :mod:`~wizard.core.diagnose.checks_direct`). Each
+is decided by replaying Harbor's request against the policy
 (:class:`~wizard.core.diagnose.facts.Facts`), not by reading the JSON with jq as
 the guide does, because ``contains("HarborS3Role")`` also matches statements
 that never apply.
@@ -16,16 +17,21 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from wizard.core.arn import parse_arn
-from wizard.core.diagnose.facts import Check, Facts, Replay, unknown_check
+from wizard.core.diagnose.facts import (
+    Check,
+    Facts,
+    ObjectEncryption,
+    Replay,
+    unknown_check,
+)
 from wizard.core.diagnose.wording import APPLY_COMMAND, APPLY_POLICY
-from wizard.core.snapshot import Grant, Unknown
+from wizard.core.snapshot import Unknown
 
 CheckFn = Callable[[Facts], Check]
 
-_CRYPTO = ("kms:Decrypt", "kms:GenerateDataKey")
 
-
-def _labels(labels: list[str]) -> str:
+def labels_text(labels: list[str]) -> str:
+    """Statement labels quoted and joined."""
     return ", ".join(f"'{label}'" for label in labels)
 
 
@@ -44,7 +50,7 @@ def role_named(action: str) -> CheckFn:
                 "role_in_policy",
                 title,
                 "not_found",
-                f"Allow statement {_labels(named)} names {role}.",
+                f"Allow statement {labels_text(named)} names {role}.",
             )
         delegated = [
             s.label
@@ -52,7 +58,7 @@ def role_named(action: str) -> CheckFn:
             if s.effect == "Allow" and s.principal == "account"
         ]
         tail = (
-            f"; only {_labels(delegated)} covers it, through the account (IAM "
+            f"; only {labels_text(delegated)} covers it, through the account (IAM "
             "delegation)"
             if delegated
             else ""
@@ -86,10 +92,10 @@ def action_allowed(action: str) -> CheckFn:
                 "action_allowed",
                 title,
                 "not_found",
-                f"Statement {_labels(allowing)} allows {action} to Harbor's role.",
+                f"Statement {labels_text(allowing)} allows {action} to Harbor's role.",
             )
         where = (
-            f"Statement {_labels([s.label for s in naming])} names the role but "
+            f"Statement {labels_text([s.label for s in naming])} names the role but "
             f"not {action}"
             if naming
             else f"No statement naming Harbor's role allows {action}"
@@ -138,17 +144,7 @@ def context_form(action: str) -> CheckFn:
         if replay.result.decision == "allow" and action == "kms:Decrypt" and on:
             old = facts.through_s3(action, "object")
             if not isinstance(old, Unknown) and _context_failed(old):
-                return Check(
-                    "encryption_context",
-                    title,
-                    "found",
-                    f"{said}, which is admitted; but objects written before Bucket "
-                    f"Keys were enabled carry their object ARN, and "
-                    f"{old.explanation.cause[0].lower()}{old.explanation.cause[1:]}",
-                    old.explanation.fix,
-                    old.explanation.apply_change,
-                    50,
-                )
+                return _older_objects(facts, title, said, old)
         if replay.result.decision == "allow":
             return Check("encryption_context", title, "not_found", f"{said}; admitted.")
         return Check(
@@ -159,6 +155,46 @@ def context_form(action: str) -> CheckFn:
         )
 
     return check
+
+
+def _older_objects(facts: Facts, title: str, said: str, old: Replay) -> Check:
+    """Bucket Keys are on and admitted, but objects from before carry object ARNs.
+
+    HeadObject says which kind the failing object is (its BucketKeyEnabled);
+    without ``--object`` that stays open.
+    """
+    cause = old.explanation.cause
+    why = f"{cause[0].lower()}{cause[1:]}"
+    found = facts.object_encryption
+    if isinstance(found, ObjectEncryption) and found.algorithm:
+        where = f"s3://{found.bucket}/{found.key}"
+        if found.bucket_key_enabled:
+            return Check(
+                "encryption_context",
+                title,
+                "not_found",
+                f"{said}; {where} was written with a Bucket Key too.",
+            )
+        return Check(
+            "encryption_context",
+            title,
+            "found",
+            f"{said}, which is admitted; but {where} was written without a Bucket "
+            f"Key, so S3 sends its object ARN, and {why}",
+            old.explanation.fix,
+            old.explanation.apply_change,
+            80,
+        )
+    return Check(
+        "encryption_context",
+        title,
+        "unknown",
+        f"{said}, which is admitted; objects written before Bucket Keys were "
+        f"enabled carry their object ARN, and {why} Give --object to check "
+        "whether the failing object is one of them.",
+        old.explanation.fix,
+        old.explanation.apply_change,
+    )
 
 
 def via_service_region(action: str) -> CheckFn:
@@ -243,157 +279,3 @@ def explicit_deny(action: str) -> CheckFn:
         )
 
     return check
-
-
-def direct_use_allowed(facts: Facts) -> Check:
-    """Guide Issue 3, diagnosis: "Test direct KMS access" (replayed, not called)."""
-    title = "Key policy lets Harbor's role call KMS directly"
-    outcomes = []
-    for action in _CRYPTO:
-        replay = facts.direct(action, broad_iam=True)
-        if isinstance(replay, Unknown):
-            return unknown_check("direct_use", title, replay)
-        outcomes.append((action, replay))
-    allowed = [(a, r) for a, r in outcomes if r.result.decision == "allow"]
-    if allowed:
-        action, replay = allowed[0]
-        labels = _labels([ref.label() for ref in replay.result.statements])
-        return Check(
-            "direct_use",
-            title,
-            "found",
-            f"With an IAM policy allowing kms:*, a direct {action} by Harbor's role "
-            f"is allowed by {labels}.",
-            "Limit Harbor's statement to S3 (kms:ViaService) and deny direct use "
-            f"explicitly: {APPLY_COMMAND}.",
-            APPLY_POLICY,
-            95,
-        )
-    shown = "; ".join(
-        f"{a}: {r.result.decision.replace('_', ' ')}" for a, r in outcomes
-    )
-    return Check(
-        "direct_use",
-        title,
-        "not_found",
-        f"Even with an IAM policy allowing kms:*, direct calls are denied ({shown}).",
-    )
-
-
-def via_service_missing(facts: Facts) -> Check:
-    """Guide: "Missing kms:ViaService condition" (Common Misconfigurations 2)."""
-    title = "Missing kms:ViaService condition"
-    replay = facts.direct("kms:Decrypt", broad_iam=False)
-    if isinstance(replay, Unknown):
-        return unknown_check("via_service_missing", title, replay)
-    loose = [
-        s.label
-        for s in replay.analysis.naming_caller()
-        if s.action and not any(c.key.lower() == "kms:viaservice" for c in s.conditions)
-    ]
-    if loose:
-        return Check(
-            "via_service_missing",
-            title,
-            "found",
-            f"Statement {_labels(loose)} allows Harbor's role kms:Decrypt without "
-            "a kms:ViaService condition.",
-            "Require kms:ViaService = s3.REGION.amazonaws.com on Harbor's use: "
-            f"{APPLY_COMMAND}.",
-            APPLY_POLICY,
-            90,
-        )
-    return Check(
-        "via_service_missing",
-        title,
-        "not_found",
-        "Every Allow naming Harbor's role for kms:Decrypt tests kms:ViaService.",
-    )
-
-
-def no_direct_deny(facts: Facts) -> Check:
-    """Guide: "No explicit Deny statement"."""
-    title = "No explicit Deny statement"
-    replay = facts.direct("kms:Decrypt", broad_iam=True)
-    if isinstance(replay, Unknown):
-        return unknown_check("no_direct_deny", title, replay)
-    if replay.result.decision == "explicit_deny":
-        labels = _labels([ref.label() for ref in replay.result.statements])
-        return Check(
-            "no_direct_deny", title, "not_found", f"Statement {labels} denies it."
-        )
-    return Check(
-        "no_direct_deny",
-        title,
-        "found",
-        "No Deny applies to a direct kms:Decrypt by Harbor's role.",
-        "Add a Deny of kms:Decrypt and kms:GenerateDataKey* for Harbor's role "
-        f"unless kms:ViaService is S3 in the bucket's region: {APPLY_COMMAND}.",
-        APPLY_POLICY,
-        80,
-    )
-
-
-def iam_delegation(facts: Facts) -> Check:
-    """Guide: "Overly permissive IAM policy" (the role's IAM is not read here)."""
-    title = "Overly permissive IAM policy"
-    replay = facts.direct("kms:Decrypt", broad_iam=True)
-    if isinstance(replay, Unknown):
-        return unknown_check("iam_delegation", title, replay)
-    if replay.result.decision == "explicit_deny":
-        return Check(
-            "iam_delegation", title, "not_found", "A Deny wins over any IAM policy."
-        )
-    delegated = [
-        s.label for s in replay.analysis.statements if s.principal == "account"
-    ]
-    if not delegated:
-        return Check(
-            "iam_delegation",
-            title,
-            "not_found",
-            "No account statement lets IAM policies grant use of the key.",
-        )
-    return unknown_check(
-        "iam_delegation",
-        title,
-        f"Statement {_labels(delegated)} lets IAM policies in the account grant "
-        "use (correction 6) and no Deny stops Harbor's direct use; whether the "
-        "role's IAM policies allow kms:Decrypt was not read. Review them, or add "
-        f"the Deny ({APPLY_COMMAND}).",
-    )
-
-
-def grants_to_role(facts: Facts) -> Check:
-    """Grants bypass the key policy's conditions: any to Harbor's role?"""
-    title = "Unconstrained grant to Harbor's role"
-    grants = facts.snapshot.grants
-    if isinstance(grants, Unknown):
-        return unknown_check("grants", title, grants)
-    role = facts.values.harbor_role_arn
-    loose = [g for g in grants if _loose_grant(g, role)]
-    if not loose:
-        return Check(
-            "grants", title, "not_found", f"{len(grants)} grant(s); none is loose."
-        )
-    ids = ", ".join(g.grant_id for g in loose)
-    return Check(
-        "grants",
-        title,
-        "found",
-        f"Grant {ids} lets {role} use the key with no encryption context "
-        "constraint; grants are not limited by the key policy's conditions.",
-        f"Retire or revoke it: aws kms revoke-grant --key-id {facts.key_arn} "
-        "--grant-id GRANT_ID.",
-        None,
-        70,
-    )
-
-
-def _loose_grant(grant: Grant, role: str) -> bool:
-    crypto = {"Decrypt", "GenerateDataKey", "Encrypt", "ReEncryptFrom"}
-    name = role.rsplit("/", 1)[-1]
-    names_role = bool(role) and (
-        grant.grantee == role or f":assumed-role/{name}/" in grant.grantee
-    )
-    return names_role and bool(crypto & set(grant.operations)) and not grant.constraints

@@ -51,6 +51,16 @@ _GO_V1 = re.compile(
     r"\w+Exception): (?P<msg>.*?)(?:\n\s*status code: \d+.*)?$",
     re.S,
 )
+# Harbor's registry logs the HTTP method of the request that failed
+# (logfmt: http.request.method=PUT); uploads are PUT/PATCH/POST, pulls GET/HEAD.
+_METHOD = re.compile(r"http\.request\.method=\"?(?P<method>[A-Z]+)")
+_METHOD_OPERATION = {
+    "PUT": "PutObject",
+    "PATCH": "PutObject",
+    "POST": "PutObject",
+    "GET": "GetObject",
+    "HEAD": "GetObject",
+}
 _KMS_OPERATIONS = frozenset(
     {"Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext"}
     | {"ReEncrypt", "DescribeKey", "CreateGrant"}
@@ -98,7 +108,9 @@ def parse_error_text(text: str, hints: Hints | None = None) -> FailedRequest:
             (caller, bucket) the values do not supply either.
     """
     hints = hints or Hints()
-    parts = _split(text.strip())
+    # Log formats escape the SDK's line breaks ("\\n\\tstatus code: 403").
+    text = text.replace("\\n", "\n").replace("\\t", "\t").strip()
+    parts = _split(text)
     denied = DENIED.search(parts.message)
     if parts.code is None and denied is None:
         raise EventError(
@@ -106,7 +118,7 @@ def parse_error_text(text: str, hints: Hints | None = None) -> FailedRequest:
             "AccessDenied, or 'User: ... is not authorized to perform: ...'."
         )
     notes: list[str] = []
-    operation = parts.operation
+    operation = parts.operation or _from_method(text, notes)
     principal = denied.group("principal") if denied else None
     action = denied.group("action") if denied else None
     if action is None and operation is not None and operation in S3_KMS_ACTIONS:
@@ -136,6 +148,18 @@ def parse_error_text(text: str, hints: Hints | None = None) -> FailedRequest:
         "s3.amazonaws.com" if through_s3 else None,
         notes=tuple(notes),
     )
+
+
+def _from_method(text: str, notes: list[str]) -> str | None:
+    """The S3 operation a registry log line implies by its HTTP method."""
+    found = _METHOD.search(text)
+    operation = _METHOD_OPERATION.get(found.group("method")) if found else None
+    if found and operation:
+        notes.append(
+            f"The log line's HTTP method {found.group('method')} makes this an "
+            f"{'upload' if operation == 'PutObject' else 'download'} ({operation})."
+        )
+    return operation
 
 
 def _assumed_principal(hints: Hints, notes: list[str]) -> str:

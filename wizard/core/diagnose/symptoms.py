@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wizard.core.diagnose import checks_account as account
+from wizard.core.diagnose import checks_direct as direct
 from wizard.core.diagnose import checks_policy as policy
 from wizard.core.diagnose.checks_policy import CheckFn
 from wizard.core.diagnose.facts import Check, Facts, ObjectEncryption
@@ -84,11 +85,11 @@ SYMPTOMS: dict[str, Symptom] = {
             "Direct KMS API calls by Harbor's role succeed (should fail)",
             "Troubleshooting: Issue 3",
             (
-                policy.direct_use_allowed,
-                policy.via_service_missing,
-                policy.no_direct_deny,
-                policy.iam_delegation,
-                policy.grants_to_role,
+                direct.direct_use_allowed,
+                direct.via_service_missing,
+                direct.no_direct_deny,
+                direct.iam_delegation,
+                direct.grants_to_role,
             ),
         ),
         Symptom(
