@@ -22,6 +22,8 @@ from typing import Any
 
 from wizard.core.checklist.model import Attestation, ChecklistError, Item
 
+# TODO: attestations never expire; a "Regular review" or "DR tested" from years
+# ago still counts. A per-item maximum age would make them fall due again.
 _KEYS = ("by", "at", "note")
 
 
