@@ -96,6 +96,7 @@ CALLER_MISMATCH = Rule(
     "matches them.",
     KMS_GUIDE + "conditions-kms.html#conditions-kms-caller-account",
 )
+_DIRECT_USE = ("Decrypt", "GenerateDataKey", "ReEncryptFrom")
 NO_DIRECT_DENY = Rule(
     "no-direct-use-deny",
     "warning",
@@ -278,19 +279,22 @@ def _harbor(view: PolicyView, values: Values) -> Iterator[Finding]:
                 "Limit Harbor to kms:Decrypt and kms:GenerateDataKey (and "
                 "kms:DescribeKey in a statement of its own).",
             )
-    denied = any(
-        s.applies_to(harbor)
-        and s.covers("Decrypt")
-        and s.covers("GenerateDataKey")
-        and any(c.negated for c in s.conds("kms:viaservice"))
+    # The same actions the checklist's direct-use verdict simulates, so that a
+    # verdict and a lint finding never disagree: ReEncryptFrom decrypts too.
+    guarded = [
+        s
         for s in view.denies()
-    )
-    if not denied:
+        if s.applies_to(harbor) and any(c.negated for c in s.conds("kms:viaservice"))
+    ]
+    open_ = [a for a in _DIRECT_USE if not any(s.covers(a) for s in guarded)]
+    if open_:
+        names = ", ".join(f"kms:{a}" for a in open_)
         yield report(
             NO_DIRECT_DENY,
             None,
-            f"No Deny stops Harbor's role {harbor} from using the key directly, "
-            "so an IAM policy or grant could let its credentials call KMS.",
+            f"No Deny stops Harbor's role {harbor} from calling {names} on the "
+            "key directly, so an IAM policy or grant could let its credentials "
+            "use it outside S3.",
             "Add a Deny of kms:Decrypt, kms:Encrypt, kms:GenerateDataKey* and "
             f'kms:ReEncrypt* for the role with "StringNotEquals": '
             f'{{"kms:ViaService": "{values.via_service}"}}.',
