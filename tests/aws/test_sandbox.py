@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from wizard.aws.sandbox.seed import (
     guide_key_policy,
     parse_scenario,
 )
+from wizard.core import store
 from wizard.core.values import validate
 
 ACCOUNT = "123456789012"
@@ -187,21 +189,24 @@ def test_seed_result_gives_values_and_config_layout(seeded: Seeder) -> None:
     result = seeded("guide-as-written")
 
     assert [p for p in validate(result.values()) if p.severity == "error"] == []
-    assert result.as_config_dict() == {
-        "version": 1,
-        "aws": {"account_id": ACCOUNT, "region": "us-east-1", "key_id": result.key_id},
-        "harbor": {
-            "role_arn": f"arn:aws:iam::{ACCOUNT}:role/HarborS3Role",
-            "bucket": f"harbor-registry-storage-{ACCOUNT}-us-east-1",
-            "bucket_key_enabled": True,
-        },
-        "admins": {
-            "principals": [
-                f"arn:aws:iam::{ACCOUNT}:role/KMSAdminRole",
-                f"arn:aws:iam::{ACCOUNT}:user/security-admin",
-            ]
-        },
+    config = result.as_config_dict()
+    assert config["aws"] == {
+        "account_id": ACCOUNT,
+        "region": "us-east-1",
+        "key_id": result.key_id,
     }
+    assert config["harbor"] == {
+        "role_arn": f"arn:aws:iam::{ACCOUNT}:role/HarborS3Role",
+        "bucket": f"harbor-registry-storage-{ACCOUNT}-us-east-1",
+        "bucket_key_enabled": True,
+    }
+    assert config["admins"]["principals"] == [
+        f"arn:aws:iam::{ACCOUNT}:role/KMSAdminRole",
+        f"arn:aws:iam::{ACCOUNT}:user/security-admin",
+    ]
+    # The document is the store's own, so it loads back to the same values,
+    # break-glass roles included.
+    assert store.from_dict(config, Path("sandbox.toml")).values == result.values()
 
 
 def test_lookup_events_returns_recorded_kms_events(

@@ -138,21 +138,10 @@ class SeedResult:
         )
 
     def as_config_dict(self) -> dict[str, Any]:
-        """The values file's layout (``version``, ``aws``, ``harbor``, ``admins``)."""
-        return {
-            "version": 1,
-            "aws": {
-                "account_id": self.account_id,
-                "region": self.region,
-                "key_id": self.key_id,
-            },
-            "harbor": {
-                "role_arn": self.harbor_role_arn,
-                "bucket": self.bucket,
-                "bucket_key_enabled": self.bucket_key_enabled,
-            },
-            "admins": {"principals": list(self.admin_principals)},
-        }
+        """The values file's document for this account, as ``store`` writes it."""
+        from wizard.core.store import to_dict
+
+        return to_dict(self.values())
 
 
 def parse_scenario(scenario: str) -> tuple[str, int]:
