@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wizard.core.arn import parse_arn
-from wizard.core.policy.explain import CORRECTIONS
+from wizard.core.policy.explain import CORRECTIONS, GUIDE_PLACES
 from wizard.core.values import Values
 
 # CommonMark lets any ASCII punctuation be backslash-escaped. These are the
@@ -254,49 +254,6 @@ TRAIL_BUCKET_COMMANDS = {
 
 
 # Where in the guide each correction applies, for a reader holding the guide.
-_GUIDE_PLACES = {
-    1: "Hardened Key Policy Template, Statement 3; Advanced Condition Keys 2",
-    2: "Hardened Key Policy Template, Statement 3",
-    3: "Hardened Key Policy Template, Statement 4",
-    4: "Advanced Condition Keys 4; Advanced Hardened Policy",
-    5: "Advanced Condition Keys 6 and 7; Advanced Hardened Policy",
-    6: "Hardened Key Policy Template, Statement 1; Common Misconfigurations 1",
-    7: "Understanding KMS Key Policies: Key Policy vs IAM Policy",
-    8: "Hardened Key Policy Template, Statement 6",
-    9: "Hardened Key Policy Template, Statement 2",
-    10: "Creating the Hardened Policy (put-key-policy)",
-    11: "Key Policy Validation: Test Policy Before Applying",
-    12: "Monitoring Key Rotation; CloudWatch Metrics; Set Up Alerts",
-    13: "Set Up Alerts",
-    14: "AWS Config Rules",
-    15: "Key Rotation Configuration; Troubleshooting Issue 4",
-    16: "Rotation Best Practices",
-}
-
-# Differences explain.CORRECTIONS does not carry, because no policy statement
-# depends on them; the runbook's other sections do.
-_MORE_DIFFERENCES = {
-    7: "The guide says the key policy is evaluated first and IAM cannot grant "
-    "cross-account access; KMS evaluates the key policy, IAM policies, grants, "
-    "SCPs and endpoint policies together, and any explicit Deny wins.",
-    11: "The guide tests the key policy with the IAM policy simulator, which "
-    "ignores KMS key policies; the tool evaluates the key policy itself.",
-    12: "The guide's AWS/KMS metrics (KeyRotationEnabled, NumberOfDecryptCalls, "
-    "UserErrorCount) do not exist; call counts are AWS/Usage CallCount per "
-    "account and region, and alarms come from CloudTrail metric filters.",
-    13: "Alarms that work are CloudWatch Logs metric filters on the CloudTrail "
-    "log group (CIS 4.7) for DisableKey, ScheduleKeyDeletion, PutKeyPolicy, "
-    "DisableKeyRotation and access denied on the key.",
-    14: "The AWS Config rule CMK_BACKING_KEY_ROTATION_ENABLED is correct.",
-    15: "The guide says the first rotation comes 365 days after the key was "
-    "created; it comes one rotation period (90 to 2560 days) after rotation is "
-    "enabled; the rotation schedule in this runbook is computed that way.",
-    16: "Old key material is kept while the key exists; deleting the key (after "
-    "7 to 30 days) deletes all of it, so this runbook never schedules deletion.",
-}
-
-
 def correction(number: int) -> tuple[str, str]:
     """Where the guide is wrong and the difference, for correction ``number``."""
-    difference = CORRECTIONS.get(number) or _MORE_DIFFERENCES[number]
-    return _GUIDE_PLACES[number], difference
+    return GUIDE_PLACES[number], CORRECTIONS[number]
