@@ -276,7 +276,9 @@ def policy_explicit_deny_direct_use(ctx: EvalContext) -> Verdict:
             if open_
             else ""
         )
-        return ctx.failed(f"{explain(findings)} {words}".strip(), evidence)
+        # Lint and this simulation look at the same actions; the lint finding
+        # says it in the words the policy lint uses, so it goes first alone.
+        return ctx.failed(explain(findings) if findings else words, evidence)
     return ctx.passed(
         "An explicit Deny stops Harbor's role calling "
         f"{', '.join(DIRECT_ACTIONS)} outside S3, whatever IAM allows.",
