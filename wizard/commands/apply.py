@@ -255,19 +255,19 @@ def cmd_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not ready:
         out.write("\nNothing to apply.\n")
         return 0
-    warnings = refuse_if_locked_out(plan, args.allow_lockout_risk)
-    for line in warnings:
-        err.write(line + "\n")
     if interactive:
         picked = _pick(plan, out)
         if picked is None:
             out.write("Nothing was changed.\n")
             return 0
         plan = picked
+    # Judged on the changes chosen: skipping put-key-policy needs no proof.
+    for line in refuse_if_locked_out(plan, args.allow_lockout_risk):
+        err.write(line + "\n")
     adapter = BotoAdapter(Clients(target), values)
     result = apply_plan(
         plan,
-        replace(values),
+        values,
         adapter,
         _base(args),
         allow_lockout_risk=args.allow_lockout_risk,
