@@ -52,6 +52,9 @@ def start_demo(scenario: str = DEMO_SCENARIO, region: str = DEMO_REGION) -> Demo
     os.environ.update(_SANDBOX_CREDENTIALS)
     sandbox = Sandbox(region=region).start()
     try:
+        # moto keeps its accounts per process: start from an empty one, so a
+        # second demo in the same process (the tests) seeds without clashes.
+        sandbox.reset()
         result = seed(sandbox.endpoint_url, scenario, region)
     except Exception:
         sandbox.stop()

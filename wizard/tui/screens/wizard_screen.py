@@ -88,9 +88,9 @@ class WizardScreen(Screen[None]):
 
     def __init__(self, model: Model) -> None:
         super().__init__()
+        self._ready = False
         self.model = model
         self.step = model.state.last_step
-        self._ready = False
 
     def compose(self) -> ComposeResult:
         """Header, sidebar and step area, Footer."""
