@@ -63,7 +63,7 @@ def run_apply(
     from wizard.aws.apply_exec import BotoAdapter
     from wizard.aws.session import Clients
     from wizard.core.apply.backup import state_dir
-    from wizard.core.apply.run import ApplyInterrupted, apply_plan
+    from wizard.core.apply.run import ApplyInterrupted, apply_plan, caller_record
 
     adapter = BotoAdapter(Clients(session.reader().target), session.values)
     try:
@@ -74,6 +74,7 @@ def run_apply(
             state_dir(session.config_path),
             progress=lambda line: console.para(line, "  "),
             confirm_rollback=lambda question: prompter.confirm(question, True),
+            caller=caller_record(session.snapshot and session.snapshot.caller),
         )
     except ApplyInterrupted as stop:
         # Ctrl-C during the apply: say what the journal holds, then stop the

@@ -28,6 +28,7 @@ from wizard.core.apply.model import Change, Plan, Step
 from wizard.core.apply.rollback import RollbackResult, rollback
 from wizard.core.errors import WizardError
 from wizard.core.policy.diff import same_policy
+from wizard.core.snapshot import CallerIdentity
 from wizard.core.values import Values
 
 Progress = Callable[[str], None]
@@ -318,3 +319,10 @@ class _Run:
                 if outcome.change == "put-key-policy" and outcome.status == "done":
                     outcome.status, outcome.detail = "not run", "rolled back"
         return False
+
+
+def caller_record(identity: object) -> dict[str, str] | None:
+    """The journal's "who" from a snapshot's caller (None when it is unknown)."""
+    if isinstance(identity, CallerIdentity):
+        return {"arn": identity.arn, "account": identity.account}
+    return None
