@@ -325,7 +325,9 @@ def to_text(
         lines.append(f"  {result.control:<22} {_WORDS[result.coverage]}")
         lines += wrap.wrap(result.title) + wrap.wrap(_items_line(result))
     lines += ["", f"Summary: {_summary(results)}."]
-    lines += wrap.wrap(f"Source: {spec.document} {spec.url}")
+    lines += textwrap.wrap(
+        f"Source: {spec.document} {spec.url}", width, break_long_words=False
+    )
     lines += textwrap.wrap(mapping.disclaimer, width)
     return "\n".join(lines) + "\n"
 
