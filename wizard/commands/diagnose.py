@@ -130,14 +130,12 @@ def _reader(args: argparse.Namespace, region: str | None) -> AccountReader:
 # --- a failed request --------------------------------------------------------
 
 
-def _hints(values: Values, reader: AccountReader | None) -> Hints:
+def _hints(values: Values) -> Hints:
+    """What the values file says, for what the input leaves out."""
     complete = values.key_id.startswith("arn:") or bool(
         values.key_id and values.region and values.account_id
     )
     bucket_keys: bool | None = values.bucket_key_enabled if values.bucket else None
-    if reader is not None and values.bucket and values.region:
-        live = _live_bucket_keys(reader, values)
-        bucket_keys = bucket_keys if live is None else live
     return Hints(
         region=values.region or None,
         account_id=values.account_id or None,
@@ -148,12 +146,16 @@ def _hints(values: Values, reader: AccountReader | None) -> Hints:
     )
 
 
-def _live_bucket_keys(reader: AccountReader, values: Values) -> bool | None:
+def _live_bucket_keys(
+    reader: AccountReader, values: Values, region: str
+) -> bool | None:
     """The bucket's real Bucket Keys setting, when it can be read."""
     from wizard.aws import read_s3
     from wizard.core.snapshot import Bucket, BucketEncryption
 
-    bucket = read_s3.bucket(reader.api, values.region, values.bucket)
+    if not values.bucket or not region:
+        return None
+    bucket = read_s3.bucket(reader.api, region, values.bucket)
     encryption = bucket.encryption if isinstance(bucket, Bucket) else None
     if isinstance(encryption, BucketEncryption):
         return encryption.bucket_key_enabled
@@ -180,16 +182,21 @@ def _read_text(path: str) -> str:
 
 
 def _request(args: argparse.Namespace, values: Values, out: TextIO) -> int:
-    live = args.policy is None
-    reader = _reader(args, values.region or None) if live else None
-    if reader is not None:
-        reader.connect()
-    failed = _failed(args, _hints(values, reader))
+    hints = _hints(values)
+    failed = _failed(args, hints)
     if args.policy is not None:
         policy = read_json_file(args.policy, "Policy file")
         source = args.policy
     else:
-        assert reader is not None
+        # The key the input names tells the region when the values do not.
+        key = failed.request.resource
+        region = values.region or (key.split(":")[3] if key.startswith("arn:") else "")
+        reader = _reader(args, region or None)
+        reader.connect()
+        # S3's context form follows the bucket's real Bucket Keys setting.
+        live = _live_bucket_keys(reader, values, region)
+        if live is not None and live != hints.bucket_key_enabled:
+            failed = _failed(args, replace(hints, bucket_key_enabled=live))
         policy, source = _live_policy(reader, failed, values), "AWS (kms:GetKeyPolicy)"
     try:
         result = Evaluator(policy).evaluate(failed.request)

@@ -86,11 +86,6 @@ class StatementCheck:
             and self.resource
         )
 
-    @property
-    def applies(self) -> bool:
-        """In scope and every condition holds."""
-        return self.in_scope and not self.failed
-
 
 @dataclass(frozen=True)
 class Analysis:
@@ -232,8 +227,3 @@ def _covers(
         listed, variables, fold
     ).matches(value, context)
     return hit != negated
-
-
-def context_value(analysis: Analysis, key: str) -> ContextValue | None:
-    """The request's value of a condition key (case-insensitive), or None."""
-    return analysis.context.get(key.lower())

@@ -108,6 +108,9 @@ def no_direct_deny(facts: Facts) -> Check:
     )
 
 
+# TODO: read the role's inline and attached IAM policies (iam:ListRolePolicies,
+# iam:GetRolePolicy, iam:ListAttachedRolePolicies) so this check can be decided
+# instead of staying unknown when only IAM delegation stands in the way.
 def iam_delegation(facts: Facts) -> Check:
     """Guide: "Overly permissive IAM policy" (the role's IAM is not read here)."""
     title = "Overly permissive IAM policy"
