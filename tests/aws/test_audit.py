@@ -354,3 +354,18 @@ def test_harbor_values_naming_another_key_fail(
     item = next(i for i in json.loads(out)["items"] if i["id"] == "harbor_values_key")
     assert item["status"] == "fail", item["reason"]
     assert result.extra_key_ids[0] in item["reason"]
+
+
+def test_framework_groups_results_by_control_and_certifies_nothing(
+    sandbox: Sandbox, seeded: Seeder, tmp_path: Path
+) -> None:
+    result = seeded("guide-as-written")
+    config = str(_config(tmp_path, result))
+    code, out, _ = run(
+        sandbox, "--config", config, "--format", "json", "--framework", "soc2"
+    )
+    document = json.loads(out)
+    assert code == 1
+    assert document["compliance"]
+    code, text, _ = run(sandbox, "--config", config, "--framework", "pci-dss")
+    assert "certif" in text.lower()

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from wizard.core import store
+from wizard.core import compliance, store
 from wizard.core.checklist import engine, report
 from wizard.core.checklist.model import Attestation, Item
 from wizard.core.errors import ConfigError, InputError, WizardError
@@ -69,6 +69,12 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "--all-keys",
         action="store_true",
         help="audit every customer managed key of the region",
+    )
+    audit.add_argument(
+        "--framework",
+        choices=compliance.FRAMEWORKS,
+        help="also group the results by this framework's controls "
+        "(supports an audit; certifies nothing)",
     )
     audit.add_argument(
         "--permissions",
@@ -271,6 +277,10 @@ def _write(
         rendered = report.to_markdown(audits)
     else:
         rendered = report.to_text(audits)
+    if args.framework:
+        rendered = compliance.add_to_report(
+            rendered, audits, args.framework, args.format
+        )
     if args.output is None:
         out.write(rendered)
         return
