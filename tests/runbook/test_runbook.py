@@ -22,7 +22,7 @@ from html.parser import HTMLParser
 from io import StringIO
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -477,3 +477,22 @@ def test_secrets_never_appear(monkeypatch: pytest.MonkeyPatch) -> None:
         for secret in (SECRET_KEY, TOKEN, TOKEN[:60], ACCESS_KEY):
             assert secret not in text, (fmt, secret[:20])
         assert "redacted" in text
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_framework_adds_the_control_table_and_says_it_certifies_nothing(
+    fmt: Literal["markdown", "html"],
+) -> None:
+    values = guide_values()
+    view = build_view(
+        values, audit=made_audit(values), catalog=load_catalog(), framework="soc2"
+    )
+    text = render_runbook(view, fmt)
+    assert "SOC 2" in text and "CC6.1" in text
+    assert "certif" in text.lower()
+    assert "controls" in text
+
+
+def test_framework_without_an_audit_is_a_clear_error() -> None:
+    with pytest.raises(RunbookError, match="needs an audit"):
+        build_view(guide_values(), catalog=load_catalog(), framework="hipaa")

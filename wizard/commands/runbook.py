@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from wizard.commands.common import load_values, read_json_file
 from wizard.core import store
+from wizard.core.compliance import FRAMEWORKS
 from wizard.core.errors import InputError
 from wizard.core.runbook import (
     FORMATS,
@@ -50,6 +51,12 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="where to write the runbook ('-' for standard output)",
     )
     runbook.add_argument("--format", choices=FORMATS, default="markdown")
+    runbook.add_argument(
+        "--framework",
+        choices=FRAMEWORKS,
+        help="add this framework's control table (needs --audit; supports an "
+        "audit, certifies nothing)",
+    )
     runbook.set_defaults(handler=cmd_runbook)
 
 
@@ -75,6 +82,7 @@ def cmd_runbook(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         attestations=extra.get("attestations") or {},
         catalog=load_catalog(),
         config_path=args.config,
+        framework=args.framework,
     )
     if args.output == "-":
         out.write(render_runbook(view, args.format))

@@ -390,3 +390,42 @@ def add_to_report(
         render = to_text if fmt == "text" else to_markdown
         parts.append(render(audit.verdicts, framework))
     return "\n".join(parts).rstrip("\n") + "\n"
+
+
+@dataclass(frozen=True)
+class StatusOnly:
+    """The part of a verdict the grouping reads, for verdicts read from JSON."""
+
+    item_id: str
+    status: str
+
+
+def section(
+    verdicts: Sequence[Any],
+    framework: str,
+    mapping: ComplianceMapping | None = None,
+) -> dict[str, Any]:
+    """The grouping as plain strings, for the runbook's templates.
+
+    ``verdicts`` need only ``item_id`` and ``status`` (see :class:`StatusOnly`).
+    """
+    mapping = mapping or load_mapping()
+    spec = mapping.frameworks[framework]
+    results = group_by_control(verdicts, framework, mapping)
+    return {
+        "name": spec.name,
+        "disclaimer": mapping.disclaimer,
+        "document": spec.document,
+        "url": spec.url,
+        "note": spec.note,
+        "summary": _summary(results),
+        "rows": [
+            {
+                "control": r.control,
+                "evidence": _WORDS[r.coverage],
+                "title": r.title,
+                "items": _items_line(r),
+            }
+            for r in results
+        ],
+    }

@@ -24,6 +24,7 @@ from typing import Any, Literal
 import jinja2
 
 from wizard import __version__
+from wizard.core import compliance
 from wizard.core import runbook_inputs as inputs
 from wizard.core import runbook_journal as journals
 from wizard.core import runbook_text as text
@@ -119,6 +120,8 @@ class RunbookView:
     rotation: RotationPlan
     corrections: tuple[Correction, ...]
     rewordings: tuple[Rewording, ...]
+    compliance: Mapping[str, Any] | None = None
+    """The framework's control table (``--framework``), or None."""
 
     def with_generated_at(self, stamp: str) -> RunbookView:
         """A copy with another generation time (golden tests fix it)."""
@@ -136,6 +139,7 @@ def build_view(
     catalog: Sequence[Item] = (),
     config_path: Path | None = None,
     now: datetime | None = None,
+    framework: str | None = None,
 ) -> RunbookView:
     """The runbook's content for ``values`` and whatever has been recorded.
 
@@ -150,6 +154,8 @@ def build_view(
             appear ("not checked").
         config_path: the values file, for the commands that re-run the tool.
         now: the generation time (UTC now by default).
+        framework: a compliance framework (soc2, pci-dss, hipaa, gdpr) whose
+            control table the runbook adds, from the audit's verdicts.
 
     Returns:
         The view the templates render.
@@ -158,7 +164,7 @@ def build_view(
         RunbookError: an input is unusable or belongs to another key.
     """
     try:
-        return _build(
+        view = _build(
             values,
             audit=audit,
             audit_source=audit_source,
@@ -171,6 +177,28 @@ def build_view(
         )
     except inputs.InputProblem as problem:
         raise RunbookError(str(problem)) from None
+    if framework is None:
+        return view
+    if audit is None:
+        raise RunbookError(
+            f"A {framework} control table needs an audit: pass --audit AUDIT.json."
+        )
+    return replace(view, compliance=_compliance(audit, framework))
+
+
+def _compliance(audit: Mapping[str, Any], framework: str) -> Mapping[str, Any]:
+    """The control table from an audit document's item statuses."""
+    items = audit.get("items")
+    statuses = (
+        [
+            compliance.StatusOnly(str(i.get("id")), str(i.get("status")))
+            for i in items
+            if isinstance(i, Mapping)
+        ]
+        if isinstance(items, list)
+        else []
+    )
+    return compliance.section(statuses, framework)
 
 
 def _build(
