@@ -8,6 +8,7 @@ functions so that ``policy lint`` starts fast and runs where no terminal exists.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -20,10 +21,25 @@ from wizard.core.errors import WizardError
 log = logging.getLogger("wizard")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
-    from wizard.commands import apply, audit, diagnose, line, policy, runbook, sandbox
+# Each command's module, imported only when that command runs (or for --help):
+# `policy lint` must not pay for apply, the runbook's jinja2 or the sandbox.
+COMMANDS = {
+    "policy": "wizard.commands.policy",
+    "audit": "wizard.commands.audit",
+    "apply": "wizard.commands.apply",
+    "rollback": "wizard.commands.apply",
+    "diagnose": "wizard.commands.diagnose",
+    "runbook": "wizard.commands.runbook",
+    "line": "wizard.commands.line",
+    "sandbox": "wizard.commands.sandbox",
+}
+# Options before the command that take a value, so their value is not taken
+# for the command's name.
+_VALUED = ("--config", "--log-level")
 
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser: of ``command`` alone when given, else of them all."""
     parser = argparse.ArgumentParser(
         prog="harbor-kms",
         description="Harden, audit and document the AWS KMS key behind a Harbor "
@@ -39,14 +55,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="values file (default harbor-kms.toml in the current directory)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    policy.add_parser(subparsers, common)
-    audit.add_parser(subparsers, common)
-    apply.add_parser(subparsers, common)
-    diagnose.add_parser(subparsers, common)
-    runbook.add_parser(subparsers, common)
-    line.add_parser(subparsers, common)
-    sandbox.add_parser(subparsers, common)
+    wanted = [COMMANDS[command]] if command in COMMANDS else COMMANDS.values()
+    for module_name in dict.fromkeys(wanted):
+        importlib.import_module(module_name).add_parser(subparsers, common)
     return parser
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv`` (the first word that is not an option)."""
+    words = iter(argv)
+    for word in words:
+        if word in _VALUED:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def main(
@@ -63,8 +86,9 @@ def main(
         # whose modules import what the app's first screen does not need. The
         # app routes logging itself: a line on stderr would tear the screen.
         return _run_app(app_args)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(command_of(arguments))
+    args = parser.parse_args(arguments)
     _configure_logging(args.log_level, err)
     handler = getattr(args, "handler", None)
     if handler is None:

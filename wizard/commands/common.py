@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from wizard.core import store
 from wizard.core.errors import ConfigError, InputError
-from wizard.core.helm import prefill, read_harbor_values
-from wizard.core.values import Values, validate
+
+if TYPE_CHECKING:
+    from wizard.core.values import Values
 
 
 def load_values(
@@ -25,6 +25,11 @@ def load_values(
     Raises ConfigError listing every problem when the values cannot be used.
     Returns None when ``required`` is false and no config file exists.
     """
+    # Imported here: tomlkit and yaml cost more at start than `policy lint` does.
+    from wizard.core import store
+    from wizard.core.helm import prefill, read_harbor_values
+    from wizard.core.values import Values, validate
+
     path = config or store.DEFAULT_PATH
     if not path.exists() and not required and config is None:
         return None

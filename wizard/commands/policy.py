@@ -8,21 +8,18 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from wizard.commands.common import load_values, read_json_file
 from wizard.core.errors import InputError
-from wizard.core.policy import formats, lint, sarif
-from wizard.core.policy.build import build_policy
-from wizard.core.policy.explain import explain
-from wizard.core.policy.scenarios import Outcome, outcome_to_json, run_scenarios
-from wizard.core.policy.simulate import (
-    Evaluator,
-    PolicyError,
-    Request,
-    request_from_json,
-    result_to_json,
-)
+from wizard.core.policy.formats import FORMATS
+
+# Each handler imports the part of the core it uses, so that `policy lint`
+# starts without the simulator and `policy simulate` without the linter.
+if TYPE_CHECKING:
+    from wizard.core.policy.lint import Finding
+    from wizard.core.policy.scenarios import Outcome
+    from wizard.core.policy.simulate import Evaluator
 
 
 def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -42,7 +39,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     render = sub.add_parser(
         "render", parents=[values_args], help="print the hardened key policy"
     )
-    render.add_argument("--format", choices=formats.FORMATS, default="json")
+    render.add_argument("--format", choices=FORMATS, default="json")
     render.set_defaults(handler=cmd_render)
 
     lint_p = sub.add_parser("lint", parents=[common], help="lint a key policy")
@@ -95,6 +92,9 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_render(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from wizard.core.policy import formats
+    from wizard.core.policy.build import build_policy
+
     values = load_values(args.config, args.from_harbor_values, err=err)
     assert values is not None
     out.write(formats.render(build_policy(values), values, args.format))
@@ -102,6 +102,8 @@ def cmd_render(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from wizard.core.policy.explain import explain
+
     values = load_values(args.config, args.from_harbor_values, err=err)
     assert values is not None
     out.write(explain(values))
@@ -109,6 +111,8 @@ def cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from wizard.core.policy import lint, sarif
+
     document = _read_policy(args.policy)
     values = load_values(args.config, required=False, err=err) if args.config else None
     try:
@@ -124,7 +128,7 @@ def cmd_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if lint.has_errors(findings) else 0
 
 
-def _lint_text(findings: list[lint.Finding], path: str, out: TextIO) -> None:
+def _lint_text(findings: list[Finding], path: str, out: TextIO) -> None:
     if not findings:
         out.write(f"{path}: no findings\n")
         return
@@ -149,6 +153,8 @@ def _read_policy(path: str) -> Any:
 
 
 def cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from wizard.core.policy.simulate import Request, result_to_json
+
     values = load_values(args.config, required=False, err=err)
     resource = values.key_arn if values else "*"
     if args.requests:
@@ -218,6 +224,13 @@ def _simulate_one(
     cache: dict[str, Evaluator],
 ) -> dict[str, Any]:
     """One JSONL request; a bad line gives an error object, not a stop."""
+    from wizard.core.policy.simulate import (
+        Evaluator,
+        PolicyError,
+        request_from_json,
+        result_to_json,
+    )
+
     try:
         obj = json.loads(line)
         if not isinstance(obj, dict):
@@ -237,6 +250,8 @@ def _simulate_one(
 
 
 def _evaluator(document: Any, path: str) -> Evaluator:
+    from wizard.core.policy.simulate import Evaluator, PolicyError
+
     try:
         return Evaluator(document)
     except PolicyError as error:
@@ -261,6 +276,9 @@ def _parse_context(pairs: list[str]) -> dict[str, str | list[str]]:
 
 
 def cmd_scenarios(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from wizard.core.policy.scenarios import outcome_to_json, run_scenarios
+    from wizard.core.policy.simulate import PolicyError
+
     values = load_values(args.config, args.from_harbor_values, err=err)
     assert values is not None
     document = _read_policy(args.policy)
