@@ -30,6 +30,7 @@ import tempfile
 import termios
 import time
 from pathlib import Path
+from typing import Any
 
 TOP = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TOP))
@@ -104,6 +105,8 @@ def first_paint() -> tuple[float, float]:
 
 
 async def _keystrokes(config: Path, count: int) -> tuple[list[float], list[float]]:
+    from textual import events
+
     from wizard.tui.app import WizardApp
     from wizard.tui.widgets.policy_preview import PolicyPreview
 
@@ -111,35 +114,39 @@ async def _keystrokes(config: Path, count: int) -> tuple[list[float], list[float
     to_preview: list[float] = []
     to_frame: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
-        app.go("conditions")
         await pilot.pause(0.5)
         field = app.screen.query_one("#field-principal-org-id Input")
         field.focus()
         await pilot.press("end")
         await pilot.pause(0.2)
         preview = app.screen.query_one("#conditions-preview", PolicyPreview)
+        # Headless, Textual composes each frame but does not encode it for a
+        # terminal: the time a frame is handed to the display is the end.
+        frames: list[float] = []
+        display = app._display
+
+        def timed(screen: Any, renderable: Any) -> None:
+            if renderable is not None:
+                frames.append(time.perf_counter())
+            display(screen, renderable)
+
+        app._display = timed  # type: ignore[method-assign]
         driver = app._driver
         assert driver is not None
-        writes: list[float] = []
-        original = driver.write
-
-        def write(data: str) -> None:
-            writes.append(time.perf_counter())
-            original(data)
-
-        driver.write = write  # type: ignore[method-assign]
         for index in range(count):
             before = preview.text
             char = "abcdefghij"[index % 10]
-            writes.clear()
+            await pilot.pause(0.05)
+            # The key enters as a terminal's would: through the driver.
             start = time.perf_counter()
-            await pilot.press(char)
+            driver.send_message(events.Key(char, char))
             while preview.text == before:
                 await asyncio.sleep(0)
-            to_preview.append(time.perf_counter() - start)
-            while not writes:
-                await asyncio.sleep(0.001)
-            to_frame.append(writes[0] - start)
+            updated = time.perf_counter()
+            to_preview.append(updated - start)
+            while not [t for t in frames if t >= updated]:
+                await asyncio.sleep(0.0005)
+            to_frame.append(min(t for t in frames if t >= updated) - start)
             if index % 10 == 9:  # keep the id valid: o- and 10..32 characters
                 for _ in range(10):
                     await pilot.press("backspace")
@@ -152,6 +159,9 @@ def keystroke_to_preview(count: int = 60) -> tuple[float, float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "harbor-kms.toml"
         shutil.copy(TOP / "examples" / "harbor-kms.toml", config)
+        # Resume at Advanced conditions: that step reads nothing from AWS.
+        with config.open("a") as file:
+            file.write('\n[session]\nlast_step = "conditions"\n')
         to_preview, to_frame = asyncio.run(_keystrokes(config, count))
     ordered = sorted(to_preview)
     p95 = ordered[int(len(ordered) * 0.95) - 1]

@@ -150,11 +150,10 @@ def _configure_logging(level: str, err: TextIO) -> None:
 
 def _run_app(args: argparse.Namespace) -> int:
     """The full-screen app; Textual is imported only here."""
-    from wizard.core.store import DEFAULT_PATH
     from wizard.tui import run_app
 
     try:
-        return run_app(args.app_config or DEFAULT_PATH, args.demo)
+        return run_app(args.app_config, args.demo)
     except WizardError as error:
         sys.stderr.write(f"harbor-kms: {error.message}\n")
         return error.exit_code

@@ -314,9 +314,9 @@ async def _missing_permission_is_shown_on_its_step(config: Path) -> None:
     app = WizardApp(config, backend=backend)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        text = str(app.screen.query_one("#prereq-permissions").render())
-        assert "kms:GetKeyRotationStatus" in text
-        assert app.screen.query_one("#prereq-permissions").has_class("problem")
+        text = str(app.screen.query_one("#prereq-report").render())
+        assert "1 of" in text and "kms:GetKeyRotationStatus" in text
+        assert app.screen.query_one("#step-prerequisites").has_class("-problem")
 
 
 def test_keyboard_walk_and_footer(config: Path) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import App, SystemCommand
@@ -38,8 +38,10 @@ from wizard.tui.session import (
     save_state,
     unreadable_state,
 )
-from wizard.tui.tasks import Backend
 from wizard.tui.workers import AccountWorkers
+
+if TYPE_CHECKING:
+    from wizard.tui.tasks import Backend
 
 # Worker group -> the step its result and its problems belong to.
 GROUP_STEPS = {
@@ -62,7 +64,7 @@ class WizardApp(AccountWorkers, App[int]):
     """The full-screen wizard.
 
     Args:
-        config_path: The values file (``harbor-kms.toml`` by default).
+        config_path: The values file; may be None with ``demo``.
         demo: Run against the built-in sandbox seeded with the guide's account.
         demo_config: Where a demo keeps its values (a per-user temp dir by
             default; never the user's own file).
@@ -95,7 +97,7 @@ class WizardApp(AccountWorkers, App[int]):
 
     def __init__(
         self,
-        config_path: Path,
+        config_path: Path | None,
         *,
         demo: bool = False,
         demo_config: Path | None = None,
@@ -103,8 +105,15 @@ class WizardApp(AccountWorkers, App[int]):
     ) -> None:
         super().__init__()
         self.demo = demo
-        self.backend = backend or Backend()
+        if backend is None:
+            # The AWS adapter itself loads only when a worker first calls it.
+            from wizard.tui.tasks import Backend
+
+            backend = Backend()
+        self.backend = backend
         path = (demo_config or demo_config_path()) if demo else config_path
+        if path is None:
+            raise ValueError("WizardApp needs a values file unless demo is set.")
         self.state = WizardState(path=path, values=Values())
         self.account = AccountView(demo=demo, connected=not demo)
         self._sandbox: Any = None

@@ -8,7 +8,6 @@ objects, passed whole and never mutated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,192 +17,215 @@ from wizard.core.steps import FieldSpec
 from wizard.core.values import Values
 
 
-@dataclass
 class StepSelected(Message):
     """The user chose a step (sidebar, palette, next/back)."""
 
-    step_id: str
+    def __init__(self, step_id: str) -> None:
+        super().__init__()
+        self.step_id = step_id
 
 
-@dataclass
 class StepCompleted(Message):
     """A step's work is done (values valid, plan applied, runbook written)."""
 
-    step_id: str
+    def __init__(self, step_id: str) -> None:
+        super().__init__()
+        self.step_id = step_id
 
 
-@dataclass
 class FieldEdited(Message):
     """A field of a form changed: a new valid value, or text that is invalid."""
 
-    spec: FieldSpec
-    value: Any
-    """The parsed value when the text is valid; ignored when ``draft`` is set."""
-    draft: str | None = None
-    """The text typed, when it does not validate (kept and shown on resume)."""
+    def __init__(self, spec: FieldSpec, value: Any, draft: str | None = None) -> None:
+        super().__init__()
+        self.spec = spec
+        self.value = value
+        """The parsed value when the text is valid; ignored when ``draft`` is set."""
+        self.draft = draft
+        """The text typed, when it does not validate (kept and shown on resume)."""
 
 
-@dataclass
 class HelmImported(Message):
     """A Harbor values.yaml was read; its S3 block fills the empty values."""
 
-    storage: Any
-    """A :class:`wizard.core.helm.HarborStorage`."""
-    path: Path
+    def __init__(self, storage: Any, path: Path) -> None:
+        super().__init__()
+        self.storage = storage
+        """A :class:`wizard.core.helm.HarborStorage`."""
+        self.path = path
 
 
-@dataclass
 class PickRequested(Message):
     """The user wants to pick a field's value from a list read from AWS."""
 
-    field_name: str
+    def __init__(self, field_name: str) -> None:
+        super().__init__()
+        self.field_name = field_name
 
 
-@dataclass
 class AccountReadRequested(Message):
     """A step asks for the account to be read again (its data may be stale)."""
 
 
-@dataclass
 class SandboxReady(Message):
     """The demo sandbox runs and is seeded; values point at its account."""
 
-    endpoint_url: str
-    values: Values
-    scenario: str
+    def __init__(self, endpoint_url: str, values: Values, scenario: str) -> None:
+        super().__init__()
+        self.endpoint_url = endpoint_url
+        self.values = values
+        self.scenario = scenario
 
 
-@dataclass
 class IdentityRead(Message):
     """Who the session is in AWS, and which permissions the steps lack."""
 
-    identity: Any
-    """A CallerIdentity or an Unknown saying why it could not be read."""
-    missing_permissions: tuple[str, ...] | None
-    """None when the permissions could not be checked."""
-    checked_permissions: tuple[str, ...]
+    def __init__(
+        self,
+        identity: Any,
+        missing_permissions: tuple[str, ...] | None,
+        checked_permissions: tuple[str, ...],
+    ) -> None:
+        super().__init__()
+        self.identity = identity
+        """A CallerIdentity or an Unknown saying why it could not be read."""
+        self.missing_permissions = missing_permissions
+        """None when the permissions could not be checked."""
+        self.checked_permissions = checked_permissions
 
 
-@dataclass
 class SnapshotRead(Message):
     """The account was read (an AccountSnapshot with Unknowns where denied)."""
 
-    snapshot: Any
+    def __init__(self, snapshot: Any) -> None:
+        super().__init__()
+        self.snapshot = snapshot
 
 
-@dataclass
 class ResourcesListed(Message):
     """Keys, roles or buckets read from the account, for a picker."""
 
-    field_name: str
-    items: tuple[str, ...]
+    def __init__(self, field_name: str, items: tuple[str, ...]) -> None:
+        super().__init__()
+        self.field_name = field_name
+        self.items = items
 
 
-@dataclass
 class ChecklistProgress(Message):
     """The checklist run advanced: ``done`` of ``total`` items evaluated."""
 
-    done: int
-    total: int
-    label: str
+    def __init__(self, done: int, total: int, label: str) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+        self.label = label
 
 
-@dataclass
 class ChecklistEvaluated(Message):
     """Every checklist item has a verdict."""
 
-    run: Any
-    """A :class:`wizard.tui.tasks.ChecklistRun`: the read, items and verdicts."""
-    audit: dict[str, Any]
-    """The same as ``audit --format json`` writes it, for the runbook."""
+    def __init__(self, run: Any, audit: dict[str, Any]) -> None:
+        super().__init__()
+        self.run = run
+        """A :class:`wizard.tui.tasks.ChecklistRun`: the read, items and verdicts."""
+        self.audit = audit
+        """The same as ``audit --format json`` writes it, for the runbook."""
 
 
-@dataclass
 class ChecklistRequested(Message):
     """A step (or the palette) asks for the checklist to be run again."""
 
 
-@dataclass
 class ApplyRequested(Message):
     """The user confirmed applying these changes of the current plan."""
 
-    change_ids: tuple[str, ...]
+    def __init__(self, change_ids: tuple[str, ...]) -> None:
+        super().__init__()
+        self.change_ids = change_ids
 
 
-@dataclass
 class RollbackRequested(Message):
     """The user asked to undo the last apply."""
 
 
-@dataclass
 class ExportRequested(Message):
     """Write the runbook to ``path`` and the policy in ``formats`` beside it."""
 
-    path: Path
-    formats: tuple[str, ...]
+    def __init__(self, path: Path, formats: tuple[str, ...]) -> None:
+        super().__init__()
+        self.path = path
+        self.formats = formats
 
 
-@dataclass
 class Attested(Message):
     """The user attested a checklist item, with a note."""
 
-    item_id: str
-    by: str
-    note: str
+    def __init__(self, item_id: str, by: str, note: str) -> None:
+        super().__init__()
+        self.item_id = item_id
+        self.by = by
+        self.note = note
 
 
-@dataclass
 class PlanReady(Message):
     """The apply plan for the current values and account."""
 
-    plan: Any
+    def __init__(self, plan: Any) -> None:
+        super().__init__()
+        self.plan = plan
 
 
-@dataclass
 class ChangeProgress(Message):
     """One change of the plan was written (or failed)."""
 
-    change_id: str
-    status: str
-    """'running', 'done', 'failed' or 'rolled back'."""
-    detail: str = ""
+    def __init__(self, change_id: str, status: str, detail: str = "") -> None:
+        super().__init__()
+        self.change_id = change_id
+        self.status = status
+        """'running', 'done', 'failed' or 'rolled back'."""
+        self.detail = detail
 
 
-@dataclass
 class PolicyApplied(Message):
     """Every selected change was applied; the backup can roll them back."""
 
-    result: Any
-    """The core's ApplyResult: journal, backups, outcome of every step."""
+    def __init__(self, result: Any) -> None:
+        super().__init__()
+        self.result = result
+        """The core's ApplyResult: journal, backups, outcome of every step."""
 
 
-@dataclass
 class ApplyFailed(Message):
     """Applying stopped part-way; what was written is in ``result``."""
 
-    title: str
-    message: str
-    result: Any = None
+    def __init__(self, title: str, message: str, result: Any = None) -> None:
+        super().__init__()
+        self.title = title
+        self.message = message
+        self.result = result
 
 
-@dataclass
 class RolledBack(Message):
     """A rollback finished (``result`` is the core's RollbackResult)."""
 
-    result: Any
+    def __init__(self, result: Any) -> None:
+        super().__init__()
+        self.result = result
 
 
-@dataclass
 class Exported(Message):
     """Files were written by the export step."""
 
-    paths: tuple[Path, ...]
+    def __init__(self, paths: tuple[Path, ...]) -> None:
+        super().__init__()
+        self.paths = paths
 
 
-@dataclass
 class ProblemReported(Message):
     """Something failed that the user must read (shown in a modal to copy)."""
 
-    title: str
-    message: str
-    step_id: str | None = None
+    def __init__(self, title: str, message: str, step_id: str | None = None) -> None:
+        super().__init__()
+        self.title = title
+        self.message = message
+        self.step_id = step_id

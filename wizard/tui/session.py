@@ -18,7 +18,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wizard.core import store
 from wizard.core.errors import ConfigError
 from wizard.core.steps import STEP_IDS, STEPS, StepState, default_values, step_state
 from wizard.core.values import Problem, Values
@@ -70,6 +69,10 @@ def load_state(path: Path) -> WizardState:
     """
     if not path.exists():
         return WizardState(path=path, values=default_values())
+    # The store (and tomlkit behind it) loads only when there is a file: a
+    # first run paints without it.
+    from wizard.core import store
+
     loaded = store.load(path, check_values=False)
     session = loaded.extra.get("session", {})
     session = session if isinstance(session, dict) else {}
@@ -126,6 +129,8 @@ def save_state(state: WizardState) -> None:
     if state.attestations:
         extra["attestations"] = dict(state.attestations)
     state.path.parent.mkdir(parents=True, exist_ok=True)
+    from wizard.core import store
+
     store.save(state.values, state.path, extra=extra)
 
 

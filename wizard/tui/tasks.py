@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wizard.core.fsutil import write_atomic
 from wizard.core.values import Values
 
 if TYPE_CHECKING:
@@ -262,6 +261,7 @@ def export_files(
     The policy goes beside the runbook as ``<name>.policy.json``,
     ``<name>.tf`` and ``<name>.cfn.json`` for the formats asked for.
     """
+    from wizard.core.fsutil import write_atomic
     from wizard.core.policy.build import build_policy
     from wizard.core.policy.formats import render
     from wizard.core.runbook import (

@@ -113,7 +113,7 @@ class AccountWorkers(_Base):
             completed.discard("prerequisites")
         else:
             problems.pop("prerequisites", None)
-            completed.add("prerequisites")
+            self.post_message(msg.StepCompleted("prerequisites"))
         account = replace(
             self.account,
             identity=event.identity,
@@ -196,7 +196,7 @@ class AccountWorkers(_Base):
             completed.discard("checklist")
         else:
             problems.pop("checklist", None)
-            completed.add("checklist")
+            self.post_message(msg.StepCompleted("checklist"))
         self._read_for = self.state.values
         account = replace(
             self.account,
@@ -281,7 +281,7 @@ class AccountWorkers(_Base):
             problems["apply"] = failure
         else:
             problems.pop("apply", None)
-            completed.add("apply")
+            self.post_message(msg.StepCompleted("apply"))
         account = replace(
             self.account,
             applied=result,
@@ -355,8 +355,12 @@ class AccountWorkers(_Base):
 
     def on_exported(self, event: msg.Exported) -> None:
         """Remember what was written and say so."""
-        completed = frozenset(self.account.completed | {"export"})
-        account = replace(self.account, exported=event.paths, completed=completed)
-        self.update(account=account)
+        self.update(account=replace(self.account, exported=event.paths))
+        self.post_message(msg.StepCompleted("export"))
         names = ", ".join(str(p) for p in event.paths)
         self.notify(f"Written: {names}", title="Export")
+
+    def on_step_completed(self, event: msg.StepCompleted) -> None:
+        """Mark a step's work done; the sidebar shows it."""
+        completed = self.account.completed | {event.step_id}
+        self.update(account=replace(self.account, completed=completed))

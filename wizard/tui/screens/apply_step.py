@@ -42,6 +42,20 @@ class ApplyStep(StepPane):
 
     STEP_ID = "apply"
 
+    DEFAULT_CSS = """
+    ApplyStep {
+        & #apply-busy { height: 1; }
+        & #apply-body { height: 1fr; }
+        & #changes { width: 2fr; height: 1fr; }
+        & #change-detail-box {
+            width: 3fr;
+            height: 1fr;
+            border: round $primary 50%;
+        }
+        & #change-detail-box:focus { border: round $primary; }
+    }
+    """
+
     def __init__(self) -> None:
         super().__init__()
         self._plan: Any = None

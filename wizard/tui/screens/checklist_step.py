@@ -29,6 +29,20 @@ class ChecklistStep(StepPane):
 
     STEP_ID = "checklist"
 
+    DEFAULT_CSS = """
+    ChecklistStep {
+        & #checklist-progress { height: 1; }
+        & #checklist-body { height: 1fr; }
+        & #checklist-table { width: 3fr; }
+        & #checklist-detail-box {
+            width: 2fr;
+            height: 1fr;
+            border: round $primary 50%;
+        }
+        & #checklist-detail-box:focus { border: round $primary; }
+    }
+    """
+
     def compose_body(self) -> ComposeResult:
         """Progress line, table and detail."""
         yield ProgressBar(id="checklist-progress", show_eta=False)

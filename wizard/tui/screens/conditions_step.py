@@ -25,6 +25,16 @@ class ConditionsStep(StepPane):
 
     STEP_ID = "conditions"
 
+    DEFAULT_CSS = """
+    ConditionsStep {
+        & #breaks-harbor { height: auto; color: $text-success; }
+        & #breaks-harbor.problem { color: $text-error; text-style: bold; }
+        & #conditions-body { height: 1fr; }
+        & #conditions-form { width: 1fr; }
+        & #conditions-live { width: 1fr; height: 1fr; }
+    }
+    """
+
     def compose_body(self) -> ComposeResult:
         """A warning line, then the form beside preview and simulation."""
         yield Static("", id="breaks-harbor", markup=False)

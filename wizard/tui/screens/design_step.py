@@ -32,6 +32,21 @@ class DesignStep(StepPane):
 
     STEP_ID = "design"
 
+    DEFAULT_CSS = """
+    DesignStep {
+        & #design-top { height: 3fr; }
+        & #design-left { width: 34; height: 1fr; }
+        & #statements { height: 1fr; border: round $primary 50%; }
+        & #statements:focus { border: round $primary; }
+        & #statement-why { height: auto; max-height: 8; color: $text-muted; }
+        & #design-tabs { width: 1fr; height: 1fr; }
+        & #design-tabs ContentSwitcher { height: 1fr; }
+        & #design-tabs TabPane { height: 1fr; padding: 0; }
+        & #scenarios { height: 2fr; }
+        & #scenario-why { height: auto; max-height: 3; color: $text-muted; }
+    }
+    """
+
     selected_sid: reactive[str | None] = reactive(None, init=False)
     """The statement the user selected; marked in the preview."""
 

@@ -45,6 +45,7 @@ class MonitoringStep(StepPane):
         & DataTable { height: 1fr; border: round $primary 50%; }
         & DataTable:focus { border: round $primary; }
         & #monitoring-form { height: 6; }
+        & #monitoring-tables { height: 1fr; }
     }
     """
 

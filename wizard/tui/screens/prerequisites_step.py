@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import LoadingIndicator, Static
 
 from wizard.tui.messages import AccountReadRequested
@@ -17,49 +18,47 @@ from wizard.tui.session import AccountView, Model
 
 
 class PrerequisitesStep(StepPane):
-    """Connection, identity, region and permissions, as read."""
+    """Connection, identity, region and permissions, as read.
+
+    The step is the first screen, so it is one text block rather than a
+    widget per line: fewer widgets paint sooner.
+    """
 
     STEP_ID = "prerequisites"
 
     DEFAULT_CSS = """
     PrerequisitesStep {
         & LoadingIndicator { height: 1; }
-        & .section { text-style: bold; margin-top: 1; }
     }
     """
 
     def compose_body(self) -> ComposeResult:
-        """Sections filled from the model."""
+        """A busy line and the report."""
         yield LoadingIndicator(id="prereq-busy")
         with VerticalScroll(id="prereq-body", can_focus=True):
-            yield Static("Connection", classes="section")
-            yield Static("", id="prereq-connection", markup=False)
-            yield Static("Identity", classes="section")
-            yield Static("", id="prereq-identity", markup=False)
-            yield Static("Region", classes="section")
-            yield Static("", id="prereq-region", markup=False)
-            yield Static("Permissions for the coming steps", classes="section")
-            yield Static("", id="prereq-permissions", markup=False)
+            yield Static("", id="prereq-report")
 
     def render_model(self, model: Model) -> None:
-        """Fill each section; unknowns say why."""
+        """Fill each section; unknowns say why, problems in the error colour."""
         account = model.account
         busy = bool({"sandbox", "snapshot"} & account.busy)
         self.query_one("#prereq-busy").display = busy
-        self._set("#prereq-connection", connection_text(account))
-        self._set("#prereq-identity", *identity_text(account, model))
         region = model.state.values.region
-        self._set(
-            "#prereq-region",
-            region or "No region is set yet: enter it in step 2.",
-            not region,
+        sections = (
+            ("Connection", connection_text(account), False),
+            ("Identity", *identity_text(account, model)),
+            (
+                "Region",
+                region or "No region is set yet: enter it in step 2.",
+                not region,
+            ),
+            ("Permissions for the coming steps", *permissions_text(account)),
         )
-        self._set("#prereq-permissions", *permissions_text(account))
-
-    def _set(self, selector: str, text: str, problem: bool = False) -> None:
-        widget = self.query_one(selector, Static)
-        widget.update(text)
-        widget.set_class(problem, "problem")
+        report = Content("\n").join(
+            _section(title, text, problem) for title, text, problem in sections
+        )
+        self.query_one("#prereq-report", Static).update(report)
+        self.set_class(any(problem for _, _, problem in sections), "-problem")
 
     def action_recheck(self) -> None:
         """Read the identity and permissions again."""
@@ -71,6 +70,12 @@ class PrerequisitesStep(StepPane):
         if account is None or not account.connected:
             return None
         return "snapshot" not in account.busy or None
+
+
+def _section(title: str, text: str, problem: bool) -> Content:
+    """A bold heading and its text, the text in the error colour if a problem."""
+    body = Content.styled(text, "$text-error" if problem else "")
+    return Content.assemble((title, "bold"), "\n", body, "\n")
 
 
 def connection_text(account: AccountView) -> str:

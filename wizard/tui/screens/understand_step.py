@@ -39,6 +39,24 @@ class UnderstandStep(StepPane):
 
     STEP_ID = "understand"
 
+    DEFAULT_CSS = """
+    UnderstandStep {
+        & #understand-busy { height: 1; }
+        & #understand-top { height: 1fr; }
+        & #current-statements {
+            width: 30;
+            height: 1fr;
+            border: round $primary 50%;
+        }
+        & #current-statements:focus { border: round $primary; }
+        & #understand-detail { width: 1fr; height: 1fr; }
+        & #statement-words { height: auto; max-height: 6; }
+        & #findings { height: 1fr; border: round $primary 50%; }
+        & #findings:focus { border: round $primary; }
+        & #finding-fix { height: auto; max-height: 4; color: $text-muted; }
+    }
+    """
+
     def __init__(self) -> None:
         super().__init__()
         self._policy: Mapping[str, Any] | None = None

@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Header
+from textual.widgets import ContentSwitcher, Footer
 
 from wizard.core.steps import STEP_IDS
 from wizard.tui.messages import StepSelected
@@ -93,8 +93,11 @@ class WizardScreen(Screen[None]):
         self.step = model.state.last_step
 
     def compose(self) -> ComposeResult:
-        """Header, sidebar and step area, Footer."""
-        yield Header(icon="◆")
+        """Sidebar and step area over the Footer.
+
+        No Header: the sidebar's title names the app, and at 80x24 the row is
+        worth more to the step than to a title bar.
+        """
         with Horizontal(id="main"):
             yield StepSidebar(id="sidebar")
             yield ContentSwitcher(id="steps")

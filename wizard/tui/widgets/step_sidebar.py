@@ -66,7 +66,7 @@ class StepSidebar(OptionList):
             for i, s in enumerate(STEPS, start=1)
         ]
         super().__init__(*options, id=id)
-        self.border_title = "Steps"
+        self.border_title = "harbor-kms"
         self.states: dict[str, StepState] = dict.fromkeys(
             (s.id for s in STEPS), "not_started"
         )
