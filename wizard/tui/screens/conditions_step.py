@@ -17,6 +17,7 @@ from wizard.tui.screens.base import StepPane
 from wizard.tui.session import Derived, Model
 from wizard.tui.widgets.field_form import FieldForm
 from wizard.tui.widgets.policy_preview import PolicyPreview
+from wizard.tui.widgets.quiet import update
 from wizard.tui.widgets.scenario_table import ScenarioTable
 
 
@@ -68,17 +69,19 @@ class ConditionsStep(StepPane):
         banner.set_class(bool(broken), "problem")
         if broken:
             titles = "; ".join(o.scenario.title for o in broken[:3])
-            banner.update(
+            update(
+                banner,
                 f"These choices would break Harbor's S3 access ({len(broken)} "
-                f"request(s) refused): {titles}. Fix them before applying."
+                f"request(s) refused): {titles}. Fix them before applying.",
             )
         elif derived.failures:
-            banner.update(
+            update(
+                banner,
                 f"{len(derived.failures)} scenario(s) differ from the design; "
-                "see the simulation."
+                "see the simulation.",
             )
         else:
-            banner.update("Harbor's S3 access works with these choices.")
+            update(banner, "Harbor's S3 access works with these choices.")
 
     def focus_first(self) -> None:
         """Start in the first condition field."""

@@ -21,6 +21,7 @@ from wizard.tui.messages import HelmImported, ProblemReported
 from wizard.tui.screens.base import StepPane
 from wizard.tui.session import Model
 from wizard.tui.widgets.field_form import FieldForm
+from wizard.tui.widgets.quiet import update
 
 PICKABLE = frozenset({"key_id", "harbor_role_arn", "bucket"})
 
@@ -66,13 +67,14 @@ class EnvironmentStep(StepPane):
         status = self.query_one("#values-status", Static)
         status.set_class(bool(problems), "problem")
         if problems:
-            status.update(
+            update(
+                status,
                 f"{len(problems)} value(s) need attention; "
-                "fields marked * are required."
+                "fields marked * are required.",
             )
         else:
             saved = model.state.path if model.state.writable else "not saved"
-            status.update(f"Saved to {saved} as you type.")
+            update(status, f"Saved to {saved} as you type.")
 
     def focus_first(self) -> None:
         """Start in the first field of the form, not the import row."""

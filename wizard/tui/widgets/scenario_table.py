@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from wizard.core.policy.scenarios import Outcome
+from wizard.tui.widgets.quiet import subtitle
 from wizard.tui.widgets.tones import status_tone
 
 # Explicit and implicit denies read the same in the table; the line under it
@@ -51,10 +52,29 @@ class ScenarioTable(DataTable[Text]):
     def show(
         self, outcomes: Sequence[Outcome], current: Sequence[Outcome] | None = None
     ) -> None:
-        """Show ``outcomes`` for the proposed policy (and the current one's)."""
+        """Show ``outcomes`` for the proposed policy (and the current one's).
+
+        When the same scenarios come back (most keystrokes), only the cells
+        whose decision changed are redrawn.
+        """
+        before = [o.scenario.id for o in self._outcomes], bool(self._current)
         self._outcomes = tuple(outcomes)
         self._current = {o.scenario.id: o for o in current or ()}
-        self._render_rows()
+        after = [o.scenario.id for o in self._outcomes], bool(self._current)
+        if before == after and self.row_count:
+            self._update_cells()
+        else:
+            self._render_rows()
+
+    def _update_cells(self) -> None:
+        columns = list(self.columns)
+        for outcome in self._outcomes:
+            key = outcome.scenario.id
+            cells = self._cells(outcome, self._current.get(key))
+            for column, old, new in zip(columns, self.get_row(key), cells, strict=True):
+                if old != new:
+                    self.update_cell(key, column, new)
+        self._subtitle()
 
     def _render_rows(self) -> None:
         row = self.cursor_row
@@ -68,12 +88,16 @@ class ScenarioTable(DataTable[Text]):
             self.add_row(*self._cells(outcome, current), key=outcome.scenario.id)
         if self._outcomes:
             self.move_cursor(row=min(row, len(self._outcomes) - 1), animate=False)
+        self._subtitle()
+
+    def _subtitle(self) -> None:
         failures = sum(not o.ok for o in self._outcomes)
         total = len(self._outcomes)
-        self.border_subtitle = (
+        subtitle(
+            self,
             f"{total - failures}/{total} as designed"
             if total
-            else "no scenarios: enter the values first"
+            else "no scenarios: enter the values first",
         )
 
     def _cells(self, outcome: Outcome, current: Outcome | None) -> list[Text]:

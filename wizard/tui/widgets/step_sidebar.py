@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from wizard.core.steps import STEPS, StepState
 from wizard.tui.messages import StepSelected
+from wizard.tui.widgets.quiet import subtitle
 
 MARKS: Mapping[StepState, tuple[str, str]] = {
     "not_started": ("○", "$text-muted"),
@@ -86,8 +87,10 @@ class StepSidebar(OptionList):
                     spec.id, self._prompt(number, SHORT_TITLES[spec.id], state)
                 )
             self.states[spec.id] = state
-        self.highlighted = self.get_option_index(current)
-        self.border_subtitle = _summary(self.states)
+        index = self.get_option_index(current)
+        if self.highlighted != index:
+            self.highlighted = index
+        subtitle(self, _summary(self.states))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """Open the chosen step."""

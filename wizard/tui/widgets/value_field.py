@@ -19,6 +19,7 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from wizard.core.steps import FieldSpec
+from wizard.tui.widgets.quiet import update
 
 
 class SpecValidator(Validator):
@@ -153,7 +154,7 @@ class ValueField(Vertical):
     def _show_error(self, message: str | None) -> None:
         self._error = message
         self.set_class(message is not None, "-invalid")
-        self.query_one(".field-help", Static).update(message or self.spec.help)
+        update(self.query_one(".field-help", Static), message or self.spec.help)
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
