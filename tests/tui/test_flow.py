@@ -440,3 +440,122 @@ def test_first_frame_needs_no_policy_engine() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+class OfflineBackend(CannedBackend):
+    """AWS stops answering: every read is an Unknown of kind 'endpoint'."""
+
+    def read_account(self, values: Values, endpoint_url: str | None) -> AccountRead:
+        from dataclasses import replace
+
+        from wizard.core.snapshot import Unknown
+
+        down = Unknown("endpoint", "Could not connect to kms.us-east-1.amazonaws.com.")
+        read = super().read_account(values, endpoint_url)
+        snapshot = replace(read.snapshot, caller=down, key_policy=down, rotation=down)
+        return AccountRead(snapshot, down, (), ())
+
+
+def test_lost_connection_is_shown_where_it_matters(config: Path) -> None:
+    """No crash and no modal: each step says what it could not read, and why."""
+    asyncio.run(_lost_connection_is_shown_where_it_matters(config))
+
+
+async def _lost_connection_is_shown_where_it_matters(config: Path) -> None:
+    app = WizardApp(config, backend=OfflineBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not isinstance(app.screen, ErrorModal)
+        report = str(app.screen.query_one("#prereq-report").render())
+        assert "Could not connect" in report
+        assert sidebar_state(pilot, "prerequisites") == "needs_attention"
+        app.go("understand")
+        await settle(pilot)
+        status = str(app.screen.query_one("#understand-status").render())
+        assert "could not be read" in status and "Could not connect" in status
+        app.go("rotation")
+        await settle(pilot)
+        rotation = str(app.screen.query_one("#rotation-status").render())
+        assert "unknown" in rotation and "Could not connect" in rotation
+
+
+def test_pick_from_a_list_and_import_helm_values(config: Path, tmp_path: Path) -> None:
+    """Values come from a list read from AWS and from Harbor's values.yaml."""
+    asyncio.run(_pick_and_import(config, tmp_path))
+
+
+async def _pick_and_import(config: Path, tmp_path: Path) -> None:
+    from textual.widgets import Button
+
+    from wizard.tui.screens.pick_modal import PickModal
+
+    helm = tmp_path / "values.yaml"
+    helm.write_text(
+        "persistence:\n  imageChartStorage:\n    type: s3\n    s3:\n"
+        "      region: eu-west-1\n      bucket: harbor-from-helm\n"
+        "      encrypt: true\n      keyid: alias/harbor\n"
+    )
+    app = WizardApp(config, backend=CannedBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.go("environment")
+        await settle(pilot)
+        field(pilot, "bucket").query_one(Button).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PickModal)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert (
+            app.state.values.bucket == "harbor-registry-storage-111122223333-us-east-1"
+        )
+
+        await type_into(pilot, "bucket", "")
+        assert "bucket" in app.state.drafts  # required: empty is an error
+        path_box = app.screen.query_one("#helm-path", Input)
+        path_box.focus()
+        await pilot.press(*str(helm), "enter")
+        await settle(pilot)
+        # Harbor's chart fills what is empty and keeps what the user set.
+        assert app.state.values.bucket == "harbor-from-helm"
+        assert app.state.values.region == "us-east-1"
+        assert field(pilot, "bucket").query_one(Input).value == "harbor-from-helm"
+
+
+def test_palette_export_writes_the_runbook(config: Path) -> None:
+    """'Runbook: export' writes the runbook and policy files where step 10 says."""
+    asyncio.run(_palette_export(config))
+
+
+async def _palette_export(config: Path) -> None:
+    app = WizardApp(config, backend=CannedBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        command = next(
+            c for c in app.get_system_commands(app.screen) if "export" in c.title
+        )
+        command.callback()
+        await until(pilot, lambda: app.account.exported, "the export")
+        await settle(pilot)
+        written = app.account.exported
+        assert written[0] == config.parent / "harbor-kms-runbook.md"
+        assert all(path.exists() for path in written)
+        assert sidebar_state(pilot, "export") == "done"
+
+
+def test_wide_terminal(config: Path) -> None:
+    """At 160x50 the steps use the room: the sidebar keeps its width."""
+    asyncio.run(_wide_terminal(config))
+
+
+async def _wide_terminal(config: Path) -> None:
+    app = WizardApp(config, backend=CannedBackend())
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        app.go("design")
+        await settle(pilot)
+        assert app.screen.has_class("-wide")
+        sidebar = app.screen.query_one(StepSidebar)
+        preview = app.screen.query_one("#preview", PolicyPreview)
+        assert sidebar.outer_size.width == 23
+        assert preview.size.width > 80

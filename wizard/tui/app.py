@@ -56,6 +56,8 @@ GROUP_STEPS = {
 READS_ACCOUNT = frozenset(
     {"prerequisites", "understand", "design", "rotation", "monitoring", "apply"}
 )
+_HELM_FIELDS = ("account_id", "region", "key_id", "bucket")
+"""Values a Harbor chart can fill (see :func:`wizard.core.helm.prefill`)."""
 SAVE_DELAY = 0.3
 """Seconds of quiet after a change before the values file is written."""
 
@@ -234,8 +236,20 @@ class WizardApp(AccountWorkers, App[int]):
     def _helm_imported(self, event: msg.HelmImported) -> None:
         from wizard.core.helm import prefill
 
-        values = prefill(self.state.values, event.storage)
-        self.update(replace(self.state, values=values), save=True)
+        # A field the user emptied counts as empty, though the values still
+        # hold its last valid text; what the chart does not fill stays as was.
+        drafts = dict(self.state.drafts)
+        emptied: dict[str, Any] = {
+            n: "" for n in _HELM_FIELDS if drafts.get(n, "x").strip() == ""
+        }
+        filled = prefill(replace(self.state.values, **emptied), event.storage)
+        taken: dict[str, Any] = {
+            n: getattr(filled, n) for n in _HELM_FIELDS if getattr(filled, n)
+        }
+        for name in emptied.keys() & taken.keys():
+            drafts.pop(name)
+        values = replace(self.state.values, **taken)
+        self.update(replace(self.state, values=values, drafts=drafts), save=True)
         notes = " ".join(event.storage.notes)
         self.notify(
             f"Filled empty values from {event.path}. {notes}".strip(),
@@ -282,8 +296,8 @@ class WizardApp(AccountWorkers, App[int]):
         )
         yield SystemCommand(
             "Runbook: export",
-            "Open the export step to write the runbook and policy files",
-            lambda: self.go("export"),
+            "Write the runbook and the policy files (path and formats in step 10)",
+            self._export_runbook,
         )
         yield SystemCommand(
             "Theme: switch light/dark",
@@ -291,6 +305,12 @@ class WizardApp(AccountWorkers, App[int]):
             self.action_toggle_theme,
         )
         yield from super().get_system_commands(screen)
+
+    def _export_runbook(self) -> None:
+        self.go("export")
+        pane = self.wizard.pane("export")
+        if pane is not None:
+            pane.run_when_ready("export")
 
     def _rerun_checklist(self) -> None:
         self.account = replace(self.account, checklist_stale=True)

@@ -39,6 +39,7 @@ class StepPane(Vertical):
         self.model: Model | None = None
         """The last model drawn; None before the first."""
         self._ready = False
+        self._pending: list[str] = []
 
     def compose(self) -> ComposeResult:
         """The heading; subclasses add their body with ``compose_body``."""
@@ -56,6 +57,9 @@ class StepPane(Vertical):
         self._ready = True
         if self.model is not None:
             self.render_model(self.model)
+        for action in self._pending:
+            self.run_step_action(action)
+        self._pending.clear()
 
     def show_model(self, model: Model) -> None:
         """Remember ``model`` and draw it as soon as the pane is mounted."""
@@ -72,6 +76,13 @@ class StepPane(Vertical):
         True runs it, None shows it greyed out in the Footer, False hides it.
         """
         return True
+
+    def run_when_ready(self, action: str) -> None:
+        """Run ``action`` now, or as soon as the pane's widgets exist."""
+        if self._ready:
+            self.run_step_action(action)
+        else:
+            self._pending.append(action)
 
     def run_step_action(self, action: str) -> None:
         """Run the step action ``action`` (bound in the wizard screen)."""
