@@ -9,17 +9,23 @@ baseline measured in the same run on the same machine:
   frame's text appears on the terminal; median of several runs. Target: the
   app at most 1.5 times the minimal app. The demo starts its sandbox in a
   worker after the first paint, so the emulator is not part of this number.
-- keystroke to preview: the app (headless, against a fixed values file) on the
-  Advanced conditions step; a character is typed into the organisation id
-  field and the time is taken until the policy preview holds the new policy,
-  and until the next frame is written to the terminal. Target: under 16 ms.
+- keystroke to preview: the app (headless, against a fixed values file, no
+  AWS) on the Advanced conditions step; a character enters the organisation id
+  field through the driver, as a terminal's key would, and the time is taken
+  until the policy preview and the simulation hold the new policy (the app's
+  work: the target is under 16 ms at the 95th percentile), and until the next
+  frame is composed. Textual composes at most 60 frames a second, so the second
+  number includes up to 16.7 ms of waiting for the frame tick; headless, the
+  frame is not encoded for a terminal.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import pty
+import re
 import select
 import shutil
 import signal
@@ -60,9 +66,8 @@ def _first_paint(code: str, marker: bytes, env: dict[str, str]) -> float:
     if pid == 0:  # the child: become the program
         os.execve(sys.executable, [sys.executable, "-c", code], env)
     cols, rows = SIZE
-    termios.tcsetwinsize(fd, (rows, cols)) if hasattr(termios, "tcsetwinsize") else (
-        __import__("fcntl").ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    )
+    # The child reads the size when its driver starts; set it before that.
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     seen = b""
     try:
         while time.perf_counter() - start < TIMEOUT:
@@ -83,11 +88,12 @@ def _first_paint(code: str, marker: bytes, env: dict[str, str]) -> float:
         os.close(fd)
 
 
+_ESCAPES = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]")
+
+
 def _plain(data: bytes) -> bytes:
     """Terminal output without escape sequences, for finding the marker."""
-    import re
-
-    return re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]", b"", data)
+    return _ESCAPES.sub(b"", data)
 
 
 def first_paint() -> tuple[float, float]:
@@ -181,7 +187,8 @@ def main() -> None:
     verdict = "meets" if p95 < 0.016 else "MISSES"
     print(
         f"keystroke to preview: median {median * 1e3:.1f} ms, p95 {p95 * 1e3:.1f} ms "
-        f"({verdict} 16 ms); to the next frame written: median {frame * 1e3:.1f} ms"
+        f"({verdict} 16 ms); to the next frame composed: median "
+        f"{frame * 1e3:.1f} ms (frames are timed at 60 per second)"
     )
 
 

@@ -38,33 +38,38 @@ class ConditionsStep(StepPane):
 
     def compose_body(self) -> ComposeResult:
         """A warning line, then the form beside preview and simulation."""
-        yield Static("", id="breaks-harbor", markup=False)
+        assert self.model is not None  # the screen shows the model first
+        # Kept as attributes: this pane redraws on every keystroke, and
+        # querying the DOM for each widget each time would cost more.
+        self._banner = Static("", id="breaks-harbor", markup=False)
+        self._form = FieldForm(
+            step(self.STEP_ID).fields,
+            self.model.state.values,
+            self.model.state.drafts,
+            id="conditions-form",
+        )
+        self._preview = PolicyPreview(id="conditions-preview")
+        self._table = ScenarioTable(id="conditions-scenarios")
+        yield self._banner
         with Horizontal(id="conditions-body"):
-            if self.model is not None:
-                yield FieldForm(
-                    step(self.STEP_ID).fields,
-                    self.model.state.values,
-                    self.model.state.drafts,
-                    id="conditions-form",
-                )
+            yield self._form
             with Vertical(id="conditions-live"):
-                yield PolicyPreview(id="conditions-preview")
-                yield ScenarioTable(id="conditions-scenarios")
+                yield self._preview
+                yield self._table
 
     def render_model(self, model: Model) -> None:
         """Sync the form, then redraw the preview, simulation and warning."""
-        self.query_one(FieldForm).sync(model.state.values, model.state.drafts)
+        self._form.sync(model.state.values, model.state.drafts)
         derived = model.derived
-        preview = self.query_one(PolicyPreview)
         if derived.error:
-            preview.show_message(f"The policy cannot be built: {derived.error}")
+            self._preview.show_message(f"The policy cannot be built: {derived.error}")
         else:
-            preview.show_policy(derived.policy)
-        self.query_one(ScenarioTable).show(derived.outcomes)
+            self._preview.show_policy(derived.policy)
+        self._table.show(derived.outcomes)
         self._warn(derived)
 
     def _warn(self, derived: Derived) -> None:
-        banner = self.query_one("#breaks-harbor", Static)
+        banner = self._banner
         broken = derived.breaks_harbor
         banner.set_class(bool(broken), "problem")
         if broken:
@@ -85,8 +90,7 @@ class ConditionsStep(StepPane):
 
     def focus_first(self) -> None:
         """Start in the first condition field."""
-        form = self.query_one(FieldForm)
-        for widget in form.query("*"):
+        for widget in self._form.query("*"):
             if widget.focusable:
                 widget.focus()
                 return

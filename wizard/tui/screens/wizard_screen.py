@@ -89,6 +89,9 @@ class WizardScreen(Screen[None]):
     def __init__(self, model: Model) -> None:
         super().__init__()
         self._ready = False
+        self._panes: dict[str, StepPane] = {}
+        self._sidebar = StepSidebar(id="sidebar")
+        self._switcher = ContentSwitcher(id="steps")
         self.model = model
         self.step = model.state.last_step
 
@@ -99,8 +102,8 @@ class WizardScreen(Screen[None]):
         worth more to the step than to a title bar.
         """
         with Horizontal(id="main"):
-            yield StepSidebar(id="sidebar")
-            yield ContentSwitcher(id="steps")
+            yield self._sidebar
+            yield self._switcher
         yield Footer()
 
     def on_mount(self) -> None:
@@ -114,10 +117,11 @@ class WizardScreen(Screen[None]):
             self._open(step_id)
 
     def _open(self, step_id: str) -> None:
-        switcher = self.query_one(ContentSwitcher)
+        switcher = self._switcher
         pane = self.pane(step_id)
         if pane is None:
             pane = make_pane(step_id)
+            self._panes[step_id] = pane
             pane.show_model(self.model)
             switcher.mount(pane)
         else:
@@ -129,9 +133,7 @@ class WizardScreen(Screen[None]):
 
     def pane(self, step_id: str) -> StepPane | None:
         """The pane of ``step_id`` if it was opened before."""
-        found = self.query_one(ContentSwitcher).query(f"#step-{step_id}")
-        first = found.first() if found else None
-        return first if isinstance(first, StepPane) else None
+        return self._panes.get(step_id)
 
     def go(self, step_id: str, model: Model) -> None:
         """Open ``step_id`` showing ``model``."""
@@ -152,8 +154,7 @@ class WizardScreen(Screen[None]):
         self.refresh_bindings()
 
     def _draw_sidebar(self) -> None:
-        sidebar = self.query_one(StepSidebar)
-        sidebar.show_states(sidebar_states(self.model), self.step)
+        self._sidebar.show_states(sidebar_states(self.model), self.step)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Show and run step actions of the current step only."""

@@ -61,7 +61,7 @@ class FieldForm(VerticalScroll):
         A field being typed into keeps its text (and cursor) as long as what
         it parses to is what the values hold, or it is the saved draft.
         """
-        for field in self.query(ValueField):
+        for field in self._fields():
             spec = field.spec
             if spec.name in drafts:
                 continue
@@ -73,9 +73,11 @@ class FieldForm(VerticalScroll):
     @property
     def problems(self) -> dict[str, str]:
         """Field name -> error message, for fields whose text is invalid."""
-        return {
-            f.spec.name: f.error for f in self.query(ValueField) if f.error is not None
-        }
+        return {f.spec.name: f.error for f in self._fields() if f.error is not None}
+
+    def _fields(self) -> list[ValueField]:
+        # Direct children: no DOM query on every keystroke.
+        return [c for c in self.children if isinstance(c, ValueField)]
 
     @on(ValueField.Changed)
     def _changed(self, event: ValueField.Changed) -> None:

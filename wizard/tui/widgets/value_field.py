@@ -109,7 +109,10 @@ class ValueField(Vertical):
             if self._pickable:
                 yield Button("List…", classes="field-pick", compact=True)
         yield self._control()
-        yield Static(self._error or self.spec.help, classes="field-help", markup=False)
+        self._help = Static(
+            self._error or self.spec.help, classes="field-help", markup=False
+        )
+        yield self._help
         self.set_class(self._error is not None, "-invalid")
 
     def _control(self) -> Input | Switch | Select[str]:
@@ -154,7 +157,7 @@ class ValueField(Vertical):
     def _show_error(self, message: str | None) -> None:
         self._error = message
         self.set_class(message is not None, "-invalid")
-        update(self.query_one(".field-help", Static), message or self.spec.help)
+        update(self._help, message or self.spec.help)
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
