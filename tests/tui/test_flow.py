@@ -559,3 +559,47 @@ async def _wide_terminal(config: Path) -> None:
         preview = app.screen.query_one("#preview", PolicyPreview)
         assert sidebar.outer_size.width == 23
         assert preview.size.width > 80
+
+
+def test_unreadable_values_file_is_shown_and_kept(tmp_path: Path) -> None:
+    """A values file that is not TOML is reported and never overwritten."""
+    asyncio.run(_unreadable(tmp_path))
+
+
+async def _unreadable(tmp_path: Path) -> None:
+    broken = tmp_path / "harbor-kms.toml"
+    broken.write_text("version = 1\n[aws\nregion = 'eu-west-1'\n")
+    before = broken.read_text()
+    app = WizardApp(broken, backend=CannedBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorModal)
+        assert "not valid TOML" in app.screen.message
+        await pilot.press("escape")
+        app.go("environment")
+        await settle(pilot)
+        await type_into(pilot, "account_id", "111122223333")
+        await pilot.press("ctrl+q")
+    assert broken.read_text() == before
+
+
+def test_design_switches_between_preview_and_diff(config: Path) -> None:
+    """v on the design step shows the diff against the key's current policy."""
+    asyncio.run(_design_toggle(config))
+
+
+async def _design_toggle(config: Path) -> None:
+    from textual.widgets import TabbedContent
+
+    app = WizardApp(config, backend=CannedBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.go("design")
+        await settle(pilot)
+        tabs = app.screen.query_one(TabbedContent)
+        assert tabs.active == "tab-policy"
+        await pilot.press("v")
+        await settle(pilot)
+        assert tabs.active == "tab-diff"
+        diff = app.screen.query_one("#diff")
+        assert diff.virtual_size.height > 20  # the guide's policy differs a lot

@@ -145,12 +145,12 @@ class WizardApp(AccountWorkers, App[int]):
         if self.state.problems:
             listed = "\n".join(f"{p.field}: {p.message}" for p in self.state.problems)
             self.call_later(self.show_error, "Values file", listed)
+        # After the first frame: the emulator's (or boto3's) import holds the
+        # GIL for a while, and the user should see the app meanwhile.
         if self.demo:
-            # After the first frame: the emulator's import holds the GIL for
-            # a second or more, and the user should see the app meanwhile.
             self.call_after_refresh(self.start_demo)
         else:
-            self._on_step_opened(self.state.last_step)
+            self.call_after_refresh(self._on_step_opened, self.state.last_step)
 
     @property
     def wizard(self) -> WizardScreen:
