@@ -193,6 +193,7 @@ class _Reporting:
         return getattr(self._inner, name)
 
     def call(self, step: Any) -> dict[str, Any]:
+        """Make the call, saying before and after which change it serves."""
         change = self._changes.get(id(step), "")
         self._report(0, 0, f"{change}\trunning\t{step.summary}")
         outputs: dict[str, Any] = self._inner.call(step)
