@@ -14,7 +14,7 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ProgressBar, Static
 
 from wizard.tui.messages import Attested, ChecklistRequested
@@ -25,7 +25,7 @@ from wizard.tui.widgets.checklist_table import ChecklistTable
 
 
 class ChecklistStep(StepPane):
-    """Progress, the table beside the selected item's evidence."""
+    """Progress, the table over the selected item's evidence."""
 
     STEP_ID = "checklist"
 
@@ -33,10 +33,9 @@ class ChecklistStep(StepPane):
     ChecklistStep {
         & #checklist-progress { height: 1; }
         & #checklist-body { height: 1fr; }
-        & #checklist-table { width: 3fr; }
+        & #checklist-table { height: 3fr; }
         & #checklist-detail-box {
-            width: 2fr;
-            height: 1fr;
+            height: 2fr;
             border: round $primary 50%;
         }
         & #checklist-detail-box:focus { border: round $primary; }
@@ -47,7 +46,8 @@ class ChecklistStep(StepPane):
         """Progress line, table and detail."""
         yield ProgressBar(id="checklist-progress", show_eta=False)
         yield Static("", id="checklist-status", markup=False)
-        with Horizontal(id="checklist-body"):
+        # Stacked, so the items' titles read in full across the step.
+        with Vertical(id="checklist-body"):
             yield ChecklistTable(id="checklist-table")
             with VerticalScroll(id="checklist-detail-box"):
                 yield Static("", id="checklist-detail", markup=False)
