@@ -2,8 +2,10 @@
 
 :class:`AccountReader` is the adapter's front door. Everything it reads goes
 through :class:`~wizard.aws.api.Api`, the one place boto3 is called (memoized,
-recorded, never raising for AWS; see :mod:`wizard.aws.api`), on a bounded
-thread pool that each run of the reader sets up.
+recorded, never raising for AWS; see :mod:`wizard.aws.api`), on one bounded
+thread pool per reader, started on its first read and shared by all of its
+snapshots (a fleet audit would otherwise start a pool, and its threads, per
+key). :meth:`AccountReader.close` stops it; the reader is a context manager.
 
 The service-specific readers are in ``read_kms``, ``read_s3``, ``read_iam`` and
 ``read_logging``; each takes an :class:`Api` and returns snapshot types.
@@ -12,11 +14,13 @@ The service-specific readers are in ``read_kms``, ``read_s3``, ``read_iam`` and
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Self, TypeVar
 
 from botocore.exceptions import BotoCoreError
 
@@ -45,9 +49,13 @@ class AccountReader:
 
     Example::
 
-        reader = AccountReader(AwsTarget(region="eu-west-1"))
-        snapshot = reader.snapshot(values)
-        missing = missing_permissions(reader)
+        with AccountReader(AwsTarget(region="eu-west-1")) as reader:
+            snapshot = reader.snapshot(values)
+            missing = missing_permissions(reader)
+
+    Its reads run on one pool of ``max_workers`` threads, started on the first
+    read and kept until :meth:`close`; a reader that is never closed releases
+    its idle threads when it is garbage collected or the interpreter exits.
     """
 
     def __init__(self, target: AwsTarget, max_workers: int = 8) -> None:
@@ -61,6 +69,31 @@ class AccountReader:
         self.max_workers = max(1, max_workers)
         self._clients = Clients(target, max_pool_connections=self.max_workers)
         self.api = Api(self._clients)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the read pool once its reads are done; idempotent.
+
+        Call it when no read of this reader is running. A read made after it
+        starts a new pool, so a closed reader still works (its memo and calls
+        are kept).
+        """
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     @property
     def calls(self) -> tuple[ApiCall, ...]:
@@ -141,22 +174,30 @@ class AccountReader:
 
     @contextmanager
     def _running(self) -> Iterator[_Trace]:
-        """A pool (unless one is running already) and a fresh trace."""
+        """A fresh trace, on the reader's pool unless a pool is running already.
+
+        Sharing one bounded pool between snapshots cannot deadlock: a fan-out
+        runs any part no worker has started yet itself (:meth:`Api.fan`), so a
+        waiting thread only ever waits on parts that are running.
+        """
         trace = _Trace()
         trace_token = _TRACE.set(trace)
-        if _POOL.get() is not None:
-            try:
-                yield trace
-            finally:
-                _TRACE.reset(trace_token)
-            return
-        with ThreadPoolExecutor(self.max_workers, "harbor-kms-read") as pool:
-            pool_token = _POOL.set(pool)
-            try:
-                yield trace
-            finally:
+        pool_token = None
+        if _POOL.get() is None:
+            pool_token = _POOL.set(self._executor())
+        try:
+            yield trace
+        finally:
+            if pool_token is not None:
                 _POOL.reset(pool_token)
-                _TRACE.reset(trace_token)
+            _TRACE.reset(trace_token)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        """The reader's pool, started on first use."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.max_workers, "harbor-kms-read")
+            return self._pool
 
 
 def missing_permissions(reader: AccountReader) -> list[str]:

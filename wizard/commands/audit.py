@@ -102,11 +102,12 @@ def cmd_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     attestations = engine.parse_attestations(extra.get("attestations"), items, source)
 
     reader, values = _connect(args, values, err)
-    keys = _keys(reader, values, args.all_keys)
-    harbor_key = _harbor_key(args.harbor_values)
-    audits = _audit_keys(
-        reader, keys, values, items, attestations, args, harbor_key, err
-    )
+    with reader:
+        keys = _keys(reader, values, args.all_keys)
+        harbor_key = _harbor_key(args.harbor_values)
+        audits = _audit_keys(
+            reader, keys, values, items, attestations, args, harbor_key, err
+        )
     _write(args, out, audits)
     return 1 if any(engine.failed(a.verdicts, args.fail_on) for a in audits) else 0
 
@@ -129,7 +130,8 @@ def _connect(
         endpoint_url=args.endpoint_url,
     )
     # A fleet audit runs FLEET_WORKERS snapshots at once, each fanning out its
-    # reads; the reader's connection pools are sized for all of them.
+    # reads onto the reader's one pool; its threads and connection pools are
+    # sized for all of them.
     workers = READ_WORKERS * (FLEET_WORKERS if args.all_keys else 1)
     reader = AccountReader(target, max_workers=workers)
     caller = reader.connect()
