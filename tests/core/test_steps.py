@@ -17,7 +17,7 @@ from wizard.core.steps import (
 def test_steps_follow_the_guide_in_order() -> None:
     ids = [s.id for s in STEPS]
     assert ids[:3] == ["prerequisites", "environment", "understand"]
-    assert ids[-3:] == ["apply", "checklist", "export"]
+    assert ids[-4:] == ["apply", "checklist", "troubleshoot", "export"]
     assert len(set(ids)) == len(ids)
 
 

@@ -130,7 +130,7 @@ def _reader(args: argparse.Namespace, region: str | None) -> AccountReader:
 # --- a failed request --------------------------------------------------------
 
 
-def _hints(values: Values) -> Hints:
+def hints_from_values(values: Values) -> Hints:
     """What the values file says, for what the input leaves out."""
     complete = values.key_id.startswith("arn:") or bool(
         values.key_id and values.region and values.account_id
@@ -146,9 +146,7 @@ def _hints(values: Values) -> Hints:
     )
 
 
-def _live_bucket_keys(
-    reader: AccountReader, values: Values, region: str
-) -> bool | None:
+def live_bucket_keys(reader: AccountReader, values: Values, region: str) -> bool | None:
     """The bucket's real Bucket Keys setting, when it can be read."""
     from wizard.aws import read_s3
     from wizard.core.snapshot import Bucket, BucketEncryption
@@ -182,7 +180,7 @@ def _read_text(path: str) -> str:
 
 
 def _request(args: argparse.Namespace, values: Values, out: TextIO) -> int:
-    hints = _hints(values)
+    hints = hints_from_values(values)
     failed = _failed(args, hints)
     if args.policy is not None:
         policy = read_json_file(args.policy, "Policy file")
@@ -194,10 +192,10 @@ def _request(args: argparse.Namespace, values: Values, out: TextIO) -> int:
         reader = _reader(args, region or None)
         reader.connect()
         # S3's context form follows the bucket's real Bucket Keys setting.
-        live = _live_bucket_keys(reader, values, region)
+        live = live_bucket_keys(reader, values, region)
         if live is not None and live != hints.bucket_key_enabled:
             failed = _failed(args, replace(hints, bucket_key_enabled=live))
-        policy, source = _live_policy(reader, failed, values), "AWS (kms:GetKeyPolicy)"
+        policy, source = live_policy(reader, failed, values), "AWS (kms:GetKeyPolicy)"
     try:
         result = Evaluator(policy).evaluate(failed.request)
     except PolicyError as error:
@@ -219,7 +217,7 @@ def _request(args: argparse.Namespace, values: Values, out: TextIO) -> int:
     return 0 if found.decision == "allow" else 1
 
 
-def _live_policy(
+def live_policy(
     reader: AccountReader, failed: FailedRequest, values: Values
 ) -> dict[str, Any]:
     from wizard.aws import read_kms

@@ -304,6 +304,12 @@ STEPS: tuple[Step, ...] = (
         "Every item checked live against AWS, with evidence.",
     ),
     Step(
+        "troubleshoot",
+        "Troubleshooting",
+        "Troubleshooting",
+        "Find the cause of a guide symptom or a failed request; changes nothing.",
+    ),
+    Step(
         "export",
         "Export",
         "Summary",

@@ -50,6 +50,7 @@ GROUP_STEPS = {
     "pick": "environment",
     "checklist": "checklist",
     "apply": "apply",
+    "troubleshoot": "troubleshoot",
     "export": "export",
 }
 # Steps that show what was read from the account: opening one reads it first.
@@ -296,7 +297,7 @@ class WizardApp(AccountWorkers, App[int]):
         )
         yield SystemCommand(
             "Runbook: export",
-            "Write the runbook and the policy files (path and formats in step 10)",
+            "Write the runbook and the policy files (the Export step has the path)",
             self._export_runbook,
         )
         yield SystemCommand(

@@ -136,6 +136,25 @@ class ChecklistRequested(Message):
     """A step (or the palette) asks for the checklist to be run again."""
 
 
+class TroubleshootRequested(Message):
+    """Diagnose a guide symptom, or the failed request pasted as ``text``."""
+
+    def __init__(self, symptom: str | None, text: str) -> None:
+        super().__init__()
+        self.symptom = symptom
+        """A symptom's name; None to diagnose ``text`` instead."""
+        self.text = text
+
+
+class TroubleshootDiagnosed(Message):
+    """A diagnosis is done (its report may hold an input error instead)."""
+
+    def __init__(self, report: Any) -> None:
+        super().__init__()
+        self.report = report
+        """A :class:`wizard.commands.troubleshoot.Report`."""
+
+
 class ApplyRequested(Message):
     """The user confirmed applying these changes of the current plan."""
 

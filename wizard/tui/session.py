@@ -242,6 +242,8 @@ class AccountView:
     """The core's ApplyResult of the last apply (journal, backups)."""
     rolled_back: Any = None
     exported: tuple[Path, ...] = ()
+    troubleshoot: Any = None
+    """The last Troubleshooting report (``wizard.commands.troubleshoot.Report``)."""
     busy: frozenset[str] = frozenset()
     """Worker groups running now (identity, snapshot, checklist, apply, ...)."""
     problems: Mapping[str, str] = field(default_factory=dict)

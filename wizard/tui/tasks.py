@@ -128,6 +128,24 @@ def list_choices(field_name: str, values: Values, endpoint_url: str | None) -> A
     return Unknown("not_configured", f"There is no list for {field_name}.")
 
 
+def troubleshoot(
+    values: Values, endpoint_url: str | None, symptom: str | None, text: str
+) -> Any:
+    """Diagnose a guide symptom, or the failed request pasted as ``text``.
+
+    Returns:
+        A :class:`wizard.commands.troubleshoot.Report` (bad input in its
+        ``error``); nothing is changed in the account.
+    """
+    from wizard.aws.readers import AccountReader
+    from wizard.commands.troubleshoot import troubleshoot_request, troubleshoot_symptom
+
+    reader = AccountReader(target_for(values, endpoint_url))
+    if symptom:
+        return troubleshoot_symptom(reader, values, symptom)
+    return troubleshoot_request(reader, values, text)
+
+
 Report = Callable[[int, int, str], None]
 """Progress callback: done, total (0 while unknown), what is happening."""
 
@@ -337,6 +355,12 @@ class Backend:
         return run_checklist(
             values, endpoint_url, attestations, source, report, self.read_account
         )
+
+    def troubleshoot(
+        self, values: Values, endpoint_url: str | None, symptom: str | None, text: str
+    ) -> Any:
+        """Diagnose a symptom or a pasted failed request (reads only)."""
+        return troubleshoot(values, endpoint_url, symptom, text)
 
     def apply_changes(
         self,

@@ -331,6 +331,26 @@ class AccountWorkers(_Base):
             self.notify(f"Rolled back: {done} call(s) undone.", title="Rollback")
         self.read_account()
 
+    # Troubleshooting: reads only, never a write.
+
+    def on_troubleshoot_requested(self, event: msg.TroubleshootRequested) -> None:
+        """Handle :class:`~wizard.tui.messages.TroubleshootRequested`."""
+        if not self.account.connected:
+            self.notify("The sandbox is still starting; try again in a moment.")
+            return
+        self.troubleshoot(event.symptom, event.text)
+
+    @work(thread=True, exclusive=True, group="troubleshoot", exit_on_error=False)
+    def troubleshoot(self, symptom: str | None, text: str) -> None:
+        """Diagnose a symptom or a pasted request against the account."""
+        values, endpoint = self.state.values, self.account.endpoint_url
+        report = self.backend.troubleshoot(values, endpoint, symptom, text)
+        self.post_message(msg.TroubleshootDiagnosed(report))
+
+    def on_troubleshoot_diagnosed(self, event: msg.TroubleshootDiagnosed) -> None:
+        """Keep the report; the step draws it."""
+        self.update(account=replace(self.account, troubleshoot=event.report))
+
     # Export: local files only, but on a thread all the same (disk, jinja2).
 
     def on_export_requested(self, event: msg.ExportRequested) -> None:

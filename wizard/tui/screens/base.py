@@ -18,7 +18,7 @@ from wizard.tui.session import Model
 
 
 class StepPane(Vertical):
-    """Base of the ten steps: a heading from the step model, then the body."""
+    """Base of the steps: a heading from the step model, then the body."""
 
     STEP_ID: ClassVar[str]
     """The id of the step this pane shows (see :data:`wizard.core.steps.STEPS`)."""

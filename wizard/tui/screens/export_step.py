@@ -1,23 +1,30 @@
-"""Step 10, Export: the runbook, and the policy as JSON, Terraform, CloudFormation.
+"""Step 11, Export: the runbook, the policy files, and the best practices.
 
 The runbook is rendered by :mod:`wizard.core.runbook` from the values, the
 apply journals beside the values file, this session's checklist run and the
 attestations; a path ending in ``.html`` gives the HTML form. The policy files
 are written beside it, named after it.
+
+Below, the guide's DO / DON'T list as the state of this key
+(:mod:`wizard.core.best_practices`): each line met, not met or not checkable,
+from this session's checklist verdicts and the lint of the key's current
+policy, with the checklist items and lint rules behind it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import Button, Checkbox, Input, Label, LoadingIndicator, Static
 
 from wizard.tui.messages import ExportRequested
 from wizard.tui.screens.base import StepPane
-from wizard.tui.session import Model
+from wizard.tui.session import Model, current_policy
 from wizard.tui.tasks import POLICY_SUFFIXES
 
 FORMAT_LABELS = {
@@ -40,7 +47,15 @@ class ExportStep(StepPane):
         & #export-row { height: auto; }
         & #export-write { margin-left: 1; }
         & LoadingIndicator { height: 1; }
-        & #export-written { margin-top: 1; color: $text-success; }
+        & #export-written { color: $text-success; }
+        /* One row per format: the best practices need the height. */
+        & #export-form Checkbox { border: none; height: 1; padding: 0 1; }
+        & #practices-box {
+            height: 1fr;
+            border: round $primary 50%;
+            border-title-color: $text-primary;
+        }
+        & #practices-box:focus { border: round $primary; }
     }
     """
 
@@ -57,6 +72,9 @@ class ExportStep(StepPane):
         yield LoadingIndicator(id="export-busy")
         yield Static("", id="export-contents", markup=False)
         yield Static("", id="export-written", markup=False)
+        with VerticalScroll(id="practices-box") as box:
+            box.border_title = "Best practices (the guide's DO / DON'T)"
+            yield Static("", id="practices")
 
     def _default_path(self) -> Path:
         if self.model is None:
@@ -77,6 +95,7 @@ class ExportStep(StepPane):
         self.query_one("#export-contents", Static).update(" ".join(contents))
         written = "\n".join(f"Written: {p}" for p in account.exported)
         self.query_one("#export-written", Static).update(written)
+        self.query_one("#practices", Static).update(practices_content(model))
 
     def can_run(self, action: str) -> bool | None:
         """Writing needs a path and no export running."""
@@ -107,3 +126,60 @@ class ExportStep(StepPane):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_export()
+
+
+_MARKS = {
+    "met": ("MET", "$text-success bold"),
+    "not_met": ("NOT MET", "$text-error bold"),
+    "not_checkable": ("NOT CHECKABLE", "$text-warning"),
+}
+
+
+def practices_content(model: Model) -> Content:
+    """Each DO / DON'T line marked, with what decided it and the checks behind it."""
+    from wizard.core.best_practices import assess
+
+    account = model.account
+    findings, why = _findings(model)
+    parts: list[Content | tuple[str, str] | str] = []
+    if not account.verdicts:
+        parts.append(
+            (
+                "The checklist has not run this session: lines that rest on "
+                "checklist items stay not checkable until it runs (step 9).\n",
+                "$text-warning",
+            )
+        )
+    if why:
+        parts.append((f"{why}\n", "$text-warning"))
+    for kind, heading in (("do", "DO"), ("dont", "DON'T")):
+        parts.append((f"{heading}\n", "bold"))
+        for line in assess(account.verdicts, findings):
+            if line.practice.kind != kind:
+                continue
+            word, style = _MARKS[line.state]
+            parts += [(f"{word:<14}", style), f" {line.practice.guide}\n"]
+            parts.append((f"  {line.reason}\n", "$text-muted"))
+            behind = _behind(line.practice.items, line.practice.rules)
+            if behind:
+                parts.append((f"  {behind}\n", "$text-muted"))
+    return Content.assemble(*parts)
+
+
+def _findings(model: Model) -> tuple[list[Any] | None, str]:
+    """Lint findings of the key's current policy, or None and why not."""
+    from wizard.core.policy.lint import PolicyInputError, lint_policy
+
+    policy, why = current_policy(model.account)
+    if policy is None:
+        return None, why + " Lines that rest on lint rules are not checkable."
+    try:
+        return list(lint_policy(policy, model.state.values)), ""
+    except PolicyInputError as error:
+        return None, f"The key's current policy cannot be linted: {error}"
+
+
+def _behind(items: tuple[str, ...], rules: tuple[str, ...]) -> str:
+    links = [f"checklist {', '.join(items)}"] if items else []
+    links += [f"lint {', '.join(rules)}"] if rules else []
+    return "behind it: " + "; ".join(links) if links else ""

@@ -33,6 +33,7 @@ PANES: dict[str, str] = {
     "monitoring": "monitoring_step:MonitoringStep",
     "apply": "apply_step:ApplyStep",
     "checklist": "checklist_step:ChecklistStep",
+    "troubleshoot": "troubleshoot_step:TroubleshootStep",
     "export": "export_step:ExportStep",
 }
 """Step id -> module (under wizard.tui.screens) and class of its pane."""
@@ -50,6 +51,7 @@ STEP_ACTIONS: tuple[tuple[str, str, str, str, str], ...] = (
     ("apply", "u", "rollback", "Roll back", "Restore from the backup"),
     ("checklist", "r", "rerun", "Re-run", "Check every item again"),
     ("checklist", "t", "attest", "Attest", "Attest the selected item"),
+    ("troubleshoot", "ctrl+r", "diagnose", "Diagnose", "Find the cause (reads only)"),
     ("export", "ctrl+s", "export", "Write files", "Write runbook and policy"),
 )
 """Every step action: the Footer shows those of the current step only."""

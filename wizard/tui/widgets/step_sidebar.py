@@ -36,6 +36,7 @@ SHORT_TITLES: Mapping[str, str] = {
     "monitoring": "Monitoring",
     "apply": "Apply",
     "checklist": "Checklist",
+    "troubleshoot": "Troubleshooting",
     "export": "Export",
 }
 """Sidebar names that fit 80 columns; each step's pane shows its full title."""
