@@ -149,6 +149,9 @@ def test_whole_flow_applies_checks_and_exports(
     answer(child, "Record attestations", "n")
     total = len(load_catalog())
     child.expect_exact(f"[{total}/{total}]")
+    answer(child, "Troubleshoot")  # the default: skip
+    child.expect_exact("Best practices")
+    child.expect_exact("DON'T")
     answer(child, "Write the runbook now?", "y")
     answer(child, "Format")
     answer(child, "Write it to")
@@ -199,6 +202,8 @@ def test_piped_answers_with_a_validation_error(
     sandbox: Sandbox, seeded: tuple[SeedResult, Path]
 ) -> None:
     result, config = seeded
+    bad_event = config.parent / "event.json"
+    bad_event.write_text('{"a": 1}', encoding="utf-8")
     answers = [
         "not-an-account",  # rejected, asked again
         result.account_id,
@@ -212,6 +217,10 @@ def test_piped_answers_with_a_validation_error(
         "y",
         "n",  # do not apply
         "n",  # no attestations
+        "rotation-not-working",  # troubleshoot: the guide leaves rotation off
+        "a failed request",
+        str(bad_event),  # JSON with no CloudTrail record in it
+        "skip",
         "y",  # write the runbook
         "2",  # html
         "",  # default path
@@ -230,6 +239,11 @@ def test_piped_answers_with_a_validation_error(
     out = flat(done.stdout)
     assert "is not valid: it must be exactly 12 digits" in out
     assert "Nothing was applied." in out
+    assert "FOUND Automatic rotation disabled" in out
+    assert "Apply: harbor-kms apply --only enable-rotation" in out
+    assert "Cannot diagnose: No CloudTrail record found" in out
+    assert "NOT MET Enable automatic key rotation for all CMKs" in out
+    assert "behind it: checklist rotation_enabled" in out
     assert "\x1b" not in done.stdout
     assert store.load(config).values.alarm_email == "ops@example.com"
     page = (config.parent / "harbor-kms-runbook.html").read_text(encoding="utf-8")

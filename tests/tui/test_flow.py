@@ -603,3 +603,88 @@ async def _design_toggle(config: Path) -> None:
         assert tabs.active == "tab-diff"
         diff = app.screen.query_one("#diff")
         assert diff.virtual_size.height > 20  # the guide's policy differs a lot
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_troubleshooting_in_the_demo(tmp_path: Path) -> None:
+    """A symptom whose cause the guide's account has; a bad paste stays inline."""
+    asyncio.run(_troubleshooting(tmp_path))
+
+
+async def _troubleshooting(tmp_path: Path) -> None:
+    from textual.widgets import Static, TextArea
+
+    config = tmp_path / "demo" / "harbor-kms.toml"
+    app = WizardApp(Path("never-written.toml"), demo=True, demo_config=config)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.account.connected, "the sandbox")
+        await settle(pilot)
+        await open_step(pilot, "troubleshoot")
+        app.screen.query_one(
+            "#troubleshoot-symptom", Select
+        ).value = "rotation-not-working"
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: app.account.troubleshoot is not None, "diagnose")
+        await settle(pilot)
+        report = app.account.troubleshoot
+        assert report.error == "" and report.found
+        assert report.checks[0].status == "found"
+        assert "rotation" in report.checks[0].title.lower()
+        assert report.apply_change == "enable-rotation"
+        shown = str(app.screen.query_one("#troubleshoot-report", Static).render())
+        assert "FOUND" in shown and "harbor-kms apply --only enable-rotation" in shown
+        assert app.screen.query_one("#troubleshoot-apply").display
+        assert not isinstance(app.screen, ErrorModal)
+
+        # Nothing is the symptom: the pasted text; broken JSON is said inline.
+        app.screen.query_one("#troubleshoot-symptom", Select).clear()
+        app.screen.query_one("#troubleshoot-input", TextArea).text = '{"Records": ['
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: app.account.troubleshoot.error, "the input error")
+        await settle(pilot)
+        error = app.screen.query_one("#troubleshoot-error", Static)
+        assert error.display and "not valid JSON" in str(error.render())
+        assert not isinstance(app.screen, ErrorModal)
+
+        # JSON with no KMS event in it.
+        app.screen.query_one("#troubleshoot-input", TextArea).text = '{"a": 1}'
+        await pilot.press("ctrl+r")
+        await until(
+            pilot,
+            lambda: "CloudTrail record" in app.account.troubleshoot.error,
+            "the no-event error",
+        )
+        await pilot.press("ctrl+q")
+
+
+def test_best_practices_in_export(config: Path) -> None:
+    """The DO / DON'T lines, first waiting on the checklist, then decided by it."""
+    asyncio.run(_best_practices(config))
+
+
+async def _best_practices(config: Path) -> None:
+    from textual.widgets import Static
+
+    app = WizardApp(config, backend=CannedBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.go("export")
+        await settle(pilot)
+        panel = app.screen.query_one("#practices", Static)
+        before = str(panel.render())
+        assert "checklist has not run" in before
+        assert "rotation_enabled not evaluated" in before
+        assert "DON'T" in before
+
+        app.go("checklist")
+        await settle(pilot)
+        assert app.account.verdicts
+        app.go("export")
+        await settle(pilot)
+        after = " ".join(str(panel.render()).split())
+        assert "checklist has not run" not in after
+        # The canned account leaves rotation off: that DO line is not met.
+        assert "NOT MET Enable automatic key rotation" in after
+        assert "rotation_enabled fail" in after
+        assert "behind it: checklist rotation_enabled" in after
+        assert "lint " in after  # lines resting on lint rules name them

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from wizard.core.steps import STEPS, Step
-from wizard.line import views
+from wizard.line import views, views_diagnose
 from wizard.line.console import Console, Prompter
 from wizard.line.fields import ask_step_fields, show_fields, step_problems
 from wizard.line.session import Session
@@ -31,6 +31,7 @@ AFTER: dict[str, Show] = {
     "conditions": views.conditions_changed,
     "apply": views.apply,
     "checklist": views.checklist,
+    "troubleshoot": views_diagnose.troubleshoot,
     "export": views.export,
 }
 

@@ -163,7 +163,11 @@ def _any(raw: str) -> str | None:
 
 
 def export(session: Session, prompter: Prompter, console: Console) -> None:
-    """Write the runbook with the same functions as ``harbor-kms runbook``."""
+    """The best practices, then the runbook as ``harbor-kms runbook`` writes it."""
+    from wizard.line.views_diagnose import best_practices
+
+    best_practices(session, console)
+    console.write()
     if not prompter.confirm("Write the runbook now?", True):
         console.para("No runbook written.", "  ")
         return
