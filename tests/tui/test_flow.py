@@ -339,6 +339,10 @@ async def _keyboard_walk_and_footer(config: Path) -> None:
         await pilot.press("ctrl+b")
         await settle(pilot)
         keys = {b.binding.description for b in app.screen.active_bindings.values()}
+        assert "Diagnose" in keys and "Write files" not in keys
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        keys = {b.binding.description for b in app.screen.active_bindings.values()}
         assert "Re-run" in keys and "Attest" in keys
 
 
