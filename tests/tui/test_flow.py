@@ -527,7 +527,7 @@ async def _pick_and_import(config: Path, tmp_path: Path) -> None:
 
 
 def test_palette_export_writes_the_runbook(config: Path) -> None:
-    """'Runbook: export' writes the runbook and policy files where step 10 says."""
+    """'Runbook: export' writes the runbook and policy files where Export says."""
     asyncio.run(_palette_export(config))
 
 

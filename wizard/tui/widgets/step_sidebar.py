@@ -50,7 +50,7 @@ STATE_WORDS: Mapping[StepState, str] = {
 
 
 class StepSidebar(OptionList):
-    """The ten steps; Enter or a click opens one."""
+    """The steps; Enter or a click opens one."""
 
     DEFAULT_CSS = """
     StepSidebar {
