@@ -236,14 +236,18 @@ def apply_changes(
         WizardError: a journal or backup cannot be written.
     """
     from wizard.aws.apply_exec import BotoAdapter
+    from wizard.aws.readers import AccountReader
     from wizard.aws.session import Clients
     from wizard.core.apply.backup import state_dir
-    from wizard.core.apply.run import apply_plan
+    from wizard.core.apply.run import apply_plan, caller_record
 
-    clients = Clients(target_for(values, endpoint_url))
+    target = target_for(values, endpoint_url)
+    clients = Clients(target)
     by_step = {id(s): c.id for c in plan.changes for s in c.steps}
     adapter = _Reporting(BotoAdapter(clients, values), by_step, report)
-    return apply_plan(plan, values, adapter, state_dir(config_path))
+    # Who applied goes into the journal, for the runbook's "by whom".
+    caller = caller_record(AccountReader(target).caller_identity())
+    return apply_plan(plan, values, adapter, state_dir(config_path), caller=caller)
 
 
 def roll_back(
