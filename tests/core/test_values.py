@@ -7,6 +7,8 @@ import pytest
 from tests.factories import guide_values
 from wizard.core import values as v
 
+KEY = "1234abcd-12ab-34cd-56ef-1234567890ab"
+
 
 @pytest.mark.parametrize(
     ("validator", "good", "bad", "words"),
@@ -24,14 +26,14 @@ from wizard.core import values as v
         ),
         (
             v.check_key_id,
-            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:us-east-1:111122223333:key/" + KEY,
             "arn:aws:kms:us-east-1:111122223333:alias/harbor",
             "key/ID",
         ),
         (
             v.check_key_id,
-            "arn:aws-cn:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-            "arn:aws:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws-cn:kms:cn-north-1:111122223333:key/" + KEY,
+            "arn:aws:kms:cn-north-1:111122223333:key/" + KEY,
             "partition",
         ),
         (
