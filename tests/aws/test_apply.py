@@ -128,6 +128,10 @@ def test_rollback_restores_the_policy_and_rotation_and_happens_once(
     after = _policy(boto_client, account.key_id)
     assert normalise(after) == normalise(before) and after == before
     assert not _rotation(boto_client, account.key_id)
+    # Both journals say who ran them, for the runbook's "by whom".
+    for journal in _journals(tmp_path):
+        caller = read_journal(journal).start["caller"]
+        assert caller["account"] == account.account_id and caller["arn"]
     code, out, _ = run("rollback", "--yes")
     assert code == 0 and "was already rolled back" in out
 

@@ -28,7 +28,7 @@ from wizard.core.apply.backup import state_dir
 from wizard.core.apply.model import CHANGE_IDS, Plan, select
 from wizard.core.apply.plan import PlanOptions, checklist_ids, make_plan
 from wizard.core.apply.render import render_plan, render_result
-from wizard.core.apply.run import ApplyResult, refuse_if_locked_out
+from wizard.core.apply.run import ApplyResult, caller_record, refuse_if_locked_out
 from wizard.core.errors import InputError, WizardError
 from wizard.core.values import Values, check_key_id, check_rotation_days
 
@@ -341,6 +341,7 @@ def _report(result: ApplyResult, out: TextIO) -> int:
 def cmd_rollback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Undo the latest (or given) apply; exit 0 when done, 2 when incomplete."""
     from wizard.aws.apply_exec import BotoAdapter
+    from wizard.aws.readers import AccountReader
     from wizard.aws.session import Clients
     from wizard.core.apply.model import Plan as PlanModel
     from wizard.core.apply.rollback import rollback
@@ -388,8 +389,10 @@ def cmd_rollback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if interactive and _ask("Roll back? [y/N] ", out).lower() not in ("y", "yes"):
         out.write("Nothing was changed.\n")
         return 0
-    adapter = BotoAdapter(Clients(_target(args, values)), values)
-    result = rollback(path, adapter, base, progress=_printer(out))
+    target = _target(args, values)
+    adapter = BotoAdapter(Clients(target), values)
+    caller = caller_record(AccountReader(target).caller_identity())
+    result = rollback(path, adapter, base, progress=_printer(out), caller=caller)
     for outcome in result.outcomes:
         if outcome.status == "failed":
             err.write(f"failed: {outcome.summary}: {outcome.detail}\n")

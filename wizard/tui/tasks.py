@@ -255,12 +255,20 @@ def roll_back(
 ) -> Any:
     """Undo what the apply journal ``journal`` records, last step first."""
     from wizard.aws.apply_exec import BotoAdapter
+    from wizard.aws.readers import AccountReader
     from wizard.aws.session import Clients
     from wizard.core.apply.backup import state_dir
     from wizard.core.apply.rollback import rollback
+    from wizard.core.apply.run import caller_record
 
     clients = Clients(target_for(values, endpoint_url))
-    return rollback(journal, BotoAdapter(clients, values), state_dir(config_path))
+    caller = caller_record(AccountReader(clients.target).caller_identity())
+    return rollback(
+        journal,
+        BotoAdapter(clients, values),
+        state_dir(config_path),
+        caller=caller,
+    )
 
 
 def backup_dir(config_path: Path) -> Path:

@@ -59,6 +59,7 @@ def rollback(
     *,
     changes: tuple[str, ...] | None = None,
     progress: Callable[[str], None] = lambda _: None,
+    caller: dict[str, str] | None = None,
 ) -> RollbackResult:
     """Undo what ``apply_journal`` records, last step first.
 
@@ -68,6 +69,7 @@ def rollback(
         base: the state directory beside the config file.
         changes: undo only these changes (the canary rolls back the policy).
         progress: told one line per call.
+        caller: who runs the rollback (ARN, account), recorded in the journal.
 
     Returns:
         What was undone, what failed, and whether the policy equals the backup.
@@ -91,6 +93,7 @@ def rollback(
         "of": str(Path(apply_journal).resolve()),
         "key_arn": plan.key_arn,
         "calls": [c.step.to_json() for c in undo.calls],
+        "caller": caller or {},
     }
     journal = Journal.create(base, key_id, start, now=None)
     result = RollbackResult(journal.path, Path(apply_journal), "complete")
