@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from wizard.commands.common import load_values, read_json_file
+from wizard.commands.common import aws_options, load_values, read_json_file
 from wizard.core import store
 from wizard.core.apply import journal as journals
 from wizard.core.apply.backup import state_dir
@@ -44,11 +44,7 @@ class ApplyFailed(WizardError):
 
 def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Register ``apply`` and ``rollback``."""
-    aws = argparse.ArgumentParser(add_help=False, parents=[common])
-    aws.add_argument("--key-id", metavar="ID", help="the key (overrides the config)")
-    aws.add_argument("--region", help="AWS region (default: the config's)")
-    aws.add_argument("--profile", help="AWS profile (default: the usual chain)")
-    aws.add_argument("--endpoint-url", metavar="URL", help="e.g. the sandbox")
+    aws = argparse.ArgumentParser(add_help=False, parents=[aws_options(common)])
     aws.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     apply = subparsers.add_parser(

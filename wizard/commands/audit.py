@@ -19,6 +19,7 @@ from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from wizard.commands.common import aws_options
 from wizard.core import compliance, store
 from wizard.core.checklist import engine, report
 from wizard.core.checklist.model import Attestation, Item
@@ -39,14 +40,8 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Register ``audit``."""
     audit = subparsers.add_parser(
         "audit",
-        parents=[common],
+        parents=[aws_options(common)],
         help="check the key against the hardening checklist (reads AWS)",
-    )
-    audit.add_argument("--key-id", metavar="ID", help="key id or ARN to audit")
-    audit.add_argument("--region", metavar="R", help="the key's region")
-    audit.add_argument("--profile", metavar="P", help="AWS CLI profile")
-    audit.add_argument(
-        "--endpoint-url", metavar="URL", help="AWS endpoint (the sandbox, a proxy)"
     )
     audit.add_argument(
         "--harbor-values",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -72,3 +73,24 @@ def read_json_file(path: str, what: str) -> Any:
             f"{what} {path} is not valid JSON: {error.msg} "
             f"(line {error.lineno}, column {error.colno})."
         ) from None
+
+
+def aws_options(
+    common: argparse.ArgumentParser, *, key_id: bool = True
+) -> argparse.ArgumentParser:
+    """A parent parser with the AWS options audit, apply and diagnose share.
+
+    ``--key-id`` overrides the config's key; ``--region``, ``--profile`` and
+    ``--endpoint-url`` pick where the calls go (``AWS_ENDPOINT_URL`` works too).
+    """
+    parser = argparse.ArgumentParser(add_help=False, parents=[common])
+    if key_id:
+        parser.add_argument(
+            "--key-id", metavar="ID", help="the key id or ARN (overrides the config)"
+        )
+    parser.add_argument("--region", metavar="R", help="AWS region (default: config)")
+    parser.add_argument("--profile", metavar="P", help="AWS CLI profile")
+    parser.add_argument(
+        "--endpoint-url", metavar="URL", help="AWS endpoint (the sandbox, a proxy)"
+    )
+    return parser

@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from wizard.commands.common import read_json_file
+from wizard.commands.common import aws_options, read_json_file
 from wizard.core import store
 from wizard.core.diagnose.errortext import parse_error_text
 from wizard.core.diagnose.event import EventError, FailedRequest, Hints, parse_event
@@ -51,7 +51,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Register ``diagnose``."""
     diagnose = subparsers.add_parser(
         "diagnose",
-        parents=[common],
+        parents=[aws_options(common, key_id=False)],
         help="find the cause of a failed request or a symptom (changes nothing)",
     )
     what = diagnose.add_mutually_exclusive_group(required=True)
@@ -74,11 +74,6 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "--object",
         metavar="KEY",
         help="with --symptom download-denied: the object key that fails",
-    )
-    diagnose.add_argument("--region", metavar="R", help="the key's region")
-    diagnose.add_argument("--profile", metavar="P", help="AWS CLI profile")
-    diagnose.add_argument(
-        "--endpoint-url", metavar="URL", help="AWS endpoint (the sandbox, a proxy)"
     )
     diagnose.add_argument("--format", choices=("text", "json"), default="text")
     diagnose.set_defaults(handler=cmd_diagnose)
