@@ -322,7 +322,7 @@ def test_rotation_period_round_trips(
     assert code == "ValidationException"
 
 
-def test_simulate_principal_policy_answers_the_shape_only(
+def test_simulate_principal_policy_allows_everything_as_moto_does(
     seeded: Seeder, boto_client: ClientFactory
 ) -> None:
     result = seeded("guide-as-written")
@@ -338,8 +338,8 @@ def test_simulate_principal_policy_answers_the_shape_only(
         (r["EvalActionName"], r["EvalDecision"]) for r in answer["EvaluationResults"]
     ]
     assert decisions == [
-        ("kms:Decrypt", "implicitDeny"),
-        ("kms:GenerateDataKey", "implicitDeny"),
+        ("kms:Decrypt", "allowed"),
+        ("kms:GenerateDataKey", "allowed"),
     ]
     missing = f"arn:aws:iam::{ACCOUNT}:role/Missing"
     code = _error_code(

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from wizard.aws.read_permissions import coming_steps
+from wizard.core.permissions_check import IamAnswer, check_permissions
 from wizard.core.snapshot import (
     AccountSnapshot,
     ApiCall,
@@ -143,7 +145,16 @@ class CannedBackend(Backend):
         self.reads += 1
         taken = snapshot(values)
         allowed = tuple(sorted(set(APIS) - set(self.denied)))
-        return AccountRead(taken, taken.caller, self.denied, allowed)
+        needs = coming_steps(values)
+        iam = {
+            action: IamAnswer("implicit_deny" if action in self.denied else "allowed")
+            for _, actions in needs
+            for action in actions
+        }
+        steps = check_permissions(
+            getattr(taken.caller, "arn", ""), values, taken.key_policy, iam, needs
+        )
+        return AccountRead(taken, taken.caller, self.denied, allowed, steps)
 
     def list_choices(
         self, field_name: str, values: Values, endpoint_url: str | None

@@ -46,6 +46,28 @@ def prerequisites(session: Session, prompter: Prompter, console: Console) -> Non
     where = session.endpoint_url or "AWS"
     console.para(f"You are {identity.arn} in account {identity.account}.", "  ")
     console.para(f"Calls go to {where}.", "  ")
+    _coming_permissions(session, identity, console)
+
+
+def _coming_permissions(session: Session, identity: Any, console: Console) -> None:
+    """The coming steps' calls, checked with IAM's simulator and the key policy."""
+    from wizard.aws.read_kms import key_policy
+    from wizard.aws.read_permissions import session_permissions
+    from wizard.core.permissions_check import permission_lines
+
+    values, reader = session.values, session.reader()
+    region = values.region or reader.default_region() or ""
+    if not values.key_id:
+        policy: Any = Unknown("not_configured", "no key is set in the values yet")
+    else:
+        arn_known = values.key_id.startswith("arn:") or values.account_id
+        key = values.key_arn if arn_known else values.key_id
+        policy = key_policy(reader.api, region, key)
+    steps = session_permissions(reader.api, region, identity, values, policy)
+    console.para("Permissions for the coming steps (IAM and the key policy):", "  ")
+    for line in permission_lines(steps):
+        indent = "      " if line.startswith(" ") else "    "
+        console.para(line.strip(), indent)
 
 
 def understand(session: Session, prompter: Prompter, console: Console) -> None:

@@ -85,6 +85,7 @@ class IdentityRead(Message):
         identity: Any,
         missing_permissions: tuple[str, ...] | None,
         checked_permissions: tuple[str, ...],
+        step_permissions: Any = None,
     ) -> None:
         super().__init__()
         self.identity = identity
@@ -92,6 +93,8 @@ class IdentityRead(Message):
         self.missing_permissions = missing_permissions
         """None when the permissions could not be checked."""
         self.checked_permissions = checked_permissions
+        self.step_permissions = step_permissions
+        """StepPermissions per coming step, or None when not checked."""
 
 
 class SnapshotRead(Message):

@@ -223,6 +223,9 @@ class AccountView:
     """CallerIdentity, an Unknown saying why not, or None before the read."""
     missing_permissions: tuple[str, ...] | None = None
     checked_permissions: tuple[str, ...] = ()
+    step_permissions: Any = None
+    """StepPermissions per coming step, checked with IAM and the key policy;
+    None before the check."""
     snapshot: Any = None
     """The AccountSnapshot of the last read, or None."""
     items: tuple[Any, ...] = ()

@@ -78,6 +78,9 @@ class AccountRead:
     identity: Any
     missing_permissions: tuple[str, ...]
     checked_permissions: tuple[str, ...]
+    step_permissions: Any = None
+    """StepPermissions per coming step (IAM's simulator and the key policy),
+    or None when the caller is not known."""
 
 
 def read_account(values: Values, endpoint_url: str | None) -> AccountRead:
@@ -86,10 +89,17 @@ def read_account(values: Values, endpoint_url: str | None) -> AccountRead:
     The adapter never raises for an AWS error: a denied or failed read is an
     Unknown in its field, and the denied actions are the missing permissions.
     """
+    from wizard.aws.read_permissions import session_permissions
     from wizard.aws.readers import AccountReader, missing_permissions
+    from wizard.core.snapshot import CallerIdentity
 
     reader = AccountReader(target_for(values, endpoint_url))
     snapshot = reader.snapshot(values)
+    steps = None
+    if isinstance(snapshot.caller, CallerIdentity):
+        steps = session_permissions(
+            reader.api, snapshot.region, snapshot.caller, values, snapshot.key_policy
+        )
     # ApiCall.api is "service:Operation", which is also the IAM action for
     # every API the readers call; only answered calls prove a permission.
     checked = tuple(sorted({c.api for c in snapshot.calls if c.outcome == "ok"}))
@@ -98,6 +108,7 @@ def read_account(values: Values, endpoint_url: str | None) -> AccountRead:
         identity=snapshot.caller,
         missing_permissions=tuple(missing_permissions(reader)),
         checked_permissions=checked,
+        step_permissions=steps,
     )
 
 

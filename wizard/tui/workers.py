@@ -97,7 +97,10 @@ class AccountWorkers(_Base):
         read = self.backend.read_account(values, self.account.endpoint_url)
         self.post_message(
             msg.IdentityRead(
-                read.identity, read.missing_permissions, read.checked_permissions
+                read.identity,
+                read.missing_permissions,
+                read.checked_permissions,
+                read.step_permissions,
             )
         )
         self.post_message(msg.SnapshotRead(read.snapshot))
@@ -119,6 +122,7 @@ class AccountWorkers(_Base):
             identity=event.identity,
             missing_permissions=event.missing_permissions,
             checked_permissions=event.checked_permissions,
+            step_permissions=event.step_permissions,
             problems=problems,
             completed=frozenset(completed),
         )

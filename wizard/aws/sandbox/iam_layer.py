@@ -1,7 +1,12 @@
-"""IAM in the sandbox: the shape of ``SimulatePrincipalPolicy``, nothing more.
+"""IAM in the sandbox: ``SimulatePrincipalPolicy``, answered as moto authorizes.
 
 moto 5.2 does not implement it. The layer checks that the principal exists and
-answers ``implicitDeny`` for every action and resource: it evaluates no policy.
+answers ``allowed`` for every action and resource: moto enforces no IAM
+policy, so the sandbox's callers can in fact make every call, and "allowed"
+is the true answer there. It evaluates no policy; a test that wants a denial
+injects a fault (``AccessDenied`` on the simulator itself) or, for KMS
+actions, gives the key a policy that denies (the tool evaluates key policies
+itself, correction 11).
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ from wizard.aws.sandbox.protocols import _Call, _members, _Refused, _Response, _
 
 
 class IamLayer(MotoAccess):
-    """Answers IAM ``SimulatePrincipalPolicy`` (the shape only)."""
+    """Answers IAM ``SimulatePrincipalPolicy``: everything is allowed."""
 
-    # IAM SimulatePrincipalPolicy: the shape only (correction 11: the simulator
-    # ignores KMS key policies, and the tool never trusts it for them).
+    # IAM SimulatePrincipalPolicy, in the shape AWS documents; every decision
+    # is "allowed" because moto enforces no IAM policy (see the module doc).
+    # The simulator ignores KMS key policies (correction 11), so the tool
+    # combines this answer with its own evaluation of the key policy.
     # https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html
     # https://docs.aws.amazon.com/IAM/latest/APIReference/API_EvaluationResult.html
 
@@ -35,7 +42,7 @@ class IamLayer(MotoAccess):
         members = "".join(
             f"<member><EvalActionName>{escape(action)}</EvalActionName>"
             f"<EvalResourceName>{escape(resource)}</EvalResourceName>"
-            "<EvalDecision>implicitDeny</EvalDecision>"
+            "<EvalDecision>allowed</EvalDecision>"
             "<MatchedStatements/><MissingContextValues/></member>"
             for action in _members(call.params, "ActionNames")
             for resource in resources

@@ -2,7 +2,9 @@
 
 The identity comes from sts:GetCallerIdentity and the missing permissions from
 the reads themselves: every read the later steps need is made once, and the
-actions AWS denied are listed. Nothing is assumed from policy documents.
+actions AWS denied are listed. The coming steps' calls, writes included, are
+checked with IAM's policy simulator combined with the key policy
+(:mod:`wizard.core.permissions_check`), in the same worker as the reads.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ class PrerequisitesStep(StepPane):
                 region or "No region is set yet: enter it in step 2.",
                 not region,
             ),
-            ("Permissions for the coming steps", *permissions_text(account)),
+            ("Reads denied while reading the account", *permissions_text(account)),
+            ("Permissions for the coming steps", *step_permissions_text(account)),
         )
         report = Content("\n").join(
             _section(title, text, problem) for title, text, problem in sections
@@ -134,3 +137,17 @@ def permissions_text(account: AccountView) -> tuple[str, bool]:
         f"them show 'unknown' until they are granted:\n{listed}",
         True,
     )
+
+
+def step_permissions_text(account: AccountView) -> tuple[str, bool]:
+    """Per coming step: all allowed, or the actions denied or unknown and why."""
+    from wizard.core.permissions_check import permission_lines
+    from wizard.core.snapshot import Unknown
+
+    steps = account.step_permissions
+    if steps is None:
+        if isinstance(account.identity, Unknown):
+            return "Cannot be checked until AWS answers (see Identity).", True
+        return "Not checked yet: they are checked with IAM and the key policy.", False
+    problem = any(step.problems for step in steps)
+    return "\n".join(permission_lines(steps)), problem
