@@ -168,11 +168,18 @@ KMS_ALL = {
 """An IAM policy allowing everything in KMS: what a careless role might carry."""
 
 
-def analysis_or_verdict(ctx: EvalContext) -> PolicyAnalysis | Verdict:
-    """The policy analysis, or the unknown verdict saying why there is none."""
-    if isinstance(ctx.policy, PolicyAnalysis):
-        return ctx.policy
-    return ctx.unknown(ctx.policy)
+def analysis_or_verdict(ctx: EvalContext, *needs: str) -> PolicyAnalysis | Verdict:
+    """The policy analysis, or the unknown verdict saying why there is none.
+
+    Args:
+        ctx: the item's context.
+        needs: values the item also needs, as for ``ctx.not_configured``
+            (``"field=section.key"``); a missing one is the unknown verdict.
+    """
+    if not isinstance(ctx.policy, PolicyAnalysis):
+        return ctx.unknown(ctx.policy)
+    missing = ctx.not_configured(*needs) if needs else None
+    return ctx.policy if missing is None else missing
 
 
 def policy_evidence(

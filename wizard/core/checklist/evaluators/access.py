@@ -48,14 +48,11 @@ def access_required_principals_only(ctx: EvalContext) -> Verdict:
     administrator or break-glass role, or Harbor's role (and s3.amazonaws.com only
     when the values ask for it, correction 3).
     """
-    analysis = analysis_or_verdict(ctx)
+    analysis = analysis_or_verdict(
+        ctx, "account_id=aws.account_id", "harbor_role_arn=harbor.role_arn"
+    )
     if isinstance(analysis, Verdict):
         return analysis
-    missing = ctx.not_configured(
-        "account_id=aws.account_id", "harbor_role_arn=harbor.role_arn"
-    )
-    if missing is not None:
-        return missing
     expected = _expected_principals(ctx)
     extra: dict[str, None] = {}
     for stmt in analysis.view.allows():
@@ -204,12 +201,9 @@ def access_cross_account_denied(ctx: EvalContext) -> Verdict:
     No Deny is needed: it passes when no Allow statement and no grant names
     another account, and the stranger scenarios are denied.
     """
-    analysis = analysis_or_verdict(ctx)
+    analysis = analysis_or_verdict(ctx, "account_id=aws.account_id")
     if isinstance(analysis, Verdict):
         return analysis
-    missing = ctx.not_configured("account_id=aws.account_id")
-    if missing is not None:
-        return missing
     own = ctx.values.account_id
     foreign = [
         p

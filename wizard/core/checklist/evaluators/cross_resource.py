@@ -174,12 +174,9 @@ def bucket_key_context_consistent(ctx: EvalContext) -> Verdict:
     encryption = bucket.encryption
     if isinstance(encryption, Unknown):
         return ctx.unknown(encryption)
-    analysis = analysis_or_verdict(ctx)
+    analysis = analysis_or_verdict(ctx, "harbor_role_arn=harbor.role_arn")
     if isinstance(analysis, Verdict):
         return analysis
-    missing = ctx.not_configured("harbor_role_arn=harbor.role_arn")
-    if missing is not None:
-        return missing
     on = isinstance(encryption, BucketEncryption) and encryption.bucket_key_enabled
     values = ctx.values
     arn = values.bucket_arn if on else f"{values.bucket_arn}/v2/probe/blob"

@@ -34,12 +34,9 @@ _OUTSIDE_VPCES = ("vpce-0000000000000000a", "vpce-1111111111111111b")
 def _network_verdict(
     ctx: EvalContext, outside: Mapping[str, str], what: str, rules: Sequence[str]
 ) -> Verdict:
-    analysis = analysis_or_verdict(ctx)
+    analysis = analysis_or_verdict(ctx, "harbor_role_arn=harbor.role_arn")
     if isinstance(analysis, Verdict):
         return analysis
-    missing = ctx.not_configured("harbor_role_arn=harbor.role_arn")
-    if missing is not None:
-        return missing
     context = {**outside, "aws:ViaAWSService": "false"}
     request = Request(
         harbor_session_arn(ctx.values),

@@ -120,12 +120,9 @@ def policy_harbor_actions_minimal(ctx: EvalContext) -> Verdict:
     S3 needs kms:GenerateDataKey and kms:Decrypt; kms:DescribeKey is optional and
     must not sit in a statement that requires an encryption context.
     """
-    analysis = analysis_or_verdict(ctx)
+    analysis = analysis_or_verdict(ctx, "harbor_role_arn=harbor.role_arn")
     if isinstance(analysis, Verdict):
         return analysis
-    missing = ctx.not_configured("harbor_role_arn=harbor.role_arn")
-    if missing is not None:
-        return missing
     rules = (
         "harbor-extra-actions",
         "harbor-role-not-allowed",
@@ -166,12 +163,9 @@ def policy_root_delegation_scoped(ctx: EvalContext) -> Verdict:
     says. A kms:CallerAccount with this account's id is redundant (noted); one
     with another id disables delegation (fails, through the scenarios).
     """
-    analysis = analysis_or_verdict(ctx)
+    analysis = analysis_or_verdict(ctx, "account_id=aws.account_id")
     if isinstance(analysis, Verdict):
         return analysis
-    missing = ctx.not_configured("account_id=aws.account_id")
-    if missing is not None:
-        return missing
     ids = ("account-root-put-policy", "other-role-iam-allows", "other-account-role")
     wrong = [o for i in ids if (o := analysis.outcome(i)) is not None and not o.ok]
     findings = analysis.findings_of(("caller-account-mismatch",))
@@ -195,12 +189,9 @@ def policy_root_delegation_scoped(ctx: EvalContext) -> Verdict:
 @evaluator("policy_via_service_s3")
 def policy_via_service_s3(ctx: EvalContext) -> Verdict:
     """Guide: "kms:ViaService condition restricts to S3"."""
-    analysis = analysis_or_verdict(ctx)
+    analysis = analysis_or_verdict(ctx, "harbor_role_arn=harbor.role_arn")
     if isinstance(analysis, Verdict):
         return analysis
-    missing = ctx.not_configured("harbor_role_arn=harbor.role_arn")
-    if missing is not None:
-        return missing
     findings = analysis.findings_of(
         VIA_SERVICE_RULES, principal=ctx.values.harbor_role_arn
     )
@@ -223,14 +214,11 @@ def policy_encryption_context_bucket(ctx: EvalContext) -> Verdict:
     of :data:`CONTEXT_RULES` for Harbor's role, or another bucket's context is
     admitted.
     """
-    analysis = analysis_or_verdict(ctx)
+    analysis = analysis_or_verdict(
+        ctx, "harbor_role_arn=harbor.role_arn", "bucket=harbor.bucket"
+    )
     if isinstance(analysis, Verdict):
         return analysis
-    missing = ctx.not_configured(
-        "harbor_role_arn=harbor.role_arn", "bucket=harbor.bucket"
-    )
-    if missing is not None:
-        return missing
     findings = analysis.findings_of(CONTEXT_RULES, principal=ctx.values.harbor_role_arn)
     outcome = analysis.outcome("harbor-other-bucket")
     wrong = [outcome] if outcome is not None and not outcome.ok else []
@@ -251,14 +239,11 @@ def policy_explicit_deny_direct_use(ctx: EvalContext) -> Verdict:
     GenerateDataKey and ReEncryptFrom directly: each must end in an explicit
     Deny (the guide's Deny misses ReEncryptFrom).
     """
-    analysis = analysis_or_verdict(ctx)
+    analysis = analysis_or_verdict(
+        ctx, "harbor_role_arn=harbor.role_arn", "account_id=aws.account_id"
+    )
     if isinstance(analysis, Verdict):
         return analysis
-    missing = ctx.not_configured(
-        "harbor_role_arn=harbor.role_arn", "account_id=aws.account_id"
-    )
-    if missing is not None:
-        return missing
     session = harbor_session_arn(ctx.values)
     decisions = {
         action: analysis.evaluator.evaluate(

@@ -53,12 +53,9 @@ def test_direct_kms_denied(ctx: EvalContext) -> Verdict:
     Verified by simulating Harbor's role calling kms:Decrypt and
     kms:GenerateDataKey directly against the current key policy.
     """
-    analysis = analysis_or_verdict(ctx)
+    analysis = analysis_or_verdict(ctx, "harbor_role_arn=harbor.role_arn")
     if isinstance(analysis, Verdict):
         return analysis
-    missing = ctx.not_configured("harbor_role_arn=harbor.role_arn")
-    if missing is not None:
-        return missing
     outcomes = [o for i in DIRECT_SCENARIOS if (o := analysis.outcome(i)) is not None]
     wrong = [o for o in outcomes if not o.ok]
     evidence = policy_evidence(ctx, [], outcomes)
