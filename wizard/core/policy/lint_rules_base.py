@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any, Literal
 
 from wizard.core.arn import is_account_id, parse_arn
+from wizard.core.policy.conditions import scalar_text
 from wizard.core.policy.lint_rules_catalog import (
     BASE_OPERATORS,
     KMS_ACTIONS,
@@ -85,17 +86,6 @@ class Cond:
     def texts(self) -> tuple[str, ...]:
         """The scalar values as policy text (``True`` -> ``"true"``)."""
         return tuple(t for v in self.values if (t := scalar_text(v)) is not None)
-
-
-def scalar_text(value: object) -> str | None:
-    """The policy-language text of a JSON scalar, or None for anything else."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    return None
 
 
 def parse_operator(text: str) -> tuple[str | None, str, bool] | None:
