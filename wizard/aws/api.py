@@ -19,6 +19,7 @@ a run; the service-specific readers make their calls through an :class:`Api`.
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -308,3 +309,22 @@ def _read_body(response: Any) -> Any:
     if body is not None and hasattr(body, "read"):
         return {**response, "Body": body.read()}
     return response
+
+
+def policy_document(
+    found: Mapping[str, Any], what: str, api: str
+) -> Mapping[str, Any] | Unknown:
+    """The JSON policy in a response's ``Policy`` field, or why it is unusable.
+
+    Args:
+        found: the response (GetKeyPolicy, GetBucketPolicy).
+        what: the policy named for the user, e.g. "The key policy of KEY".
+        api: the call, for the Unknown's evidence.
+    """
+    try:
+        policy = json.loads(str(found.get("Policy", "")))
+    except ValueError:
+        policy = None
+    if not isinstance(policy, dict):
+        return Unknown("error", f"{what} is not a JSON object.", api=api)
+    return policy

@@ -7,12 +7,12 @@ account (https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyRotationS
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from wizard.aws.api import policy_document
 from wizard.core.snapshot import Grant, KeyInfo, Read, Rotation, Unknown
 
 if TYPE_CHECKING:
@@ -54,17 +54,7 @@ def key_policy(api: Api, region: str, key: str) -> Read[Mapping[str, Any]]:
     )
     if isinstance(found, Unknown):
         return found
-    try:
-        policy = json.loads(str(found.get("Policy", "")))
-    except ValueError:
-        policy = None
-    if not isinstance(policy, dict):
-        return Unknown(
-            "error",
-            f"The key policy of {key} is not a JSON object.",
-            api="kms:GetKeyPolicy",
-        )
-    return policy
+    return policy_document(found, f"The key policy of {key}", "kms:GetKeyPolicy")
 
 
 def rotation(api: Api, region: str, key: str) -> Read[Rotation]:

@@ -9,7 +9,6 @@ way where AWS now returns its defaults (see ``errors.NOT_SET_CODES``).
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -17,6 +16,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from wizard.aws.api import policy_document
 from wizard.core.snapshot import Bucket, BucketEncryption, ProbeResult, Read, Unknown
 
 if TYPE_CHECKING:
@@ -96,17 +96,7 @@ def _policy(api: Api, region: str, name: str) -> Read[Mapping[str, Any] | None]:
     found = api.call_optional("s3", "GetBucketPolicy", name, region=region, Bucket=name)
     if found is None or isinstance(found, Unknown):
         return found
-    try:
-        policy = json.loads(str(found.get("Policy", "")))
-    except ValueError:
-        policy = None
-    if not isinstance(policy, dict):
-        return Unknown(
-            "error",
-            f"The policy of bucket {name} is not a JSON object.",
-            api="s3:GetBucketPolicy",
-        )
-    return policy
+    return policy_document(found, f"The policy of bucket {name}", "s3:GetBucketPolicy")
 
 
 def probe(api: Api, region: str, bucket_name: str, key_arn: str) -> Read[ProbeResult]:
