@@ -21,7 +21,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from wizard.commands.common import aws_options, load_values, read_json_file
+from wizard.commands.common import (
+    aws_options,
+    load_values,
+    override_values,
+    read_json_file,
+)
 from wizard.core import store
 from wizard.core.apply import journal as journals
 from wizard.core.apply.backup import state_dir
@@ -30,7 +35,7 @@ from wizard.core.apply.plan import PlanOptions, checklist_ids, make_plan
 from wizard.core.apply.render import render_plan, render_result
 from wizard.core.apply.run import ApplyResult, caller_record, refuse_if_locked_out
 from wizard.core.errors import InputError, WizardError
-from wizard.core.values import Values, check_key_id, check_rotation_days
+from wizard.core.values import Values, check_rotation_days
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -148,11 +153,7 @@ def _ask(question: str, out: TextIO) -> str:
 def _values(args: argparse.Namespace, err: TextIO) -> Values:
     values = load_values(args.config, err=err)
     assert values is not None  # required=True raises instead
-    if args.key_id:
-        problem = check_key_id(args.key_id)
-        if problem:
-            raise InputError(f"--key-id: {problem}")
-        values = replace(values, key_id=args.key_id)
+    values = override_values(values, key_id=args.key_id)
     if args.region and values.region and args.region != values.region:
         raise InputError(
             f"--region {args.region} differs from the config's region "

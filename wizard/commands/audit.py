@@ -19,14 +19,14 @@ from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from wizard.commands.common import aws_options
+from wizard.commands.common import aws_options, override_values
 from wizard.core import compliance, store
 from wizard.core.checklist import engine, report
 from wizard.core.checklist.model import Attestation, Item
 from wizard.core.errors import ConfigError, InputError, WizardError
 from wizard.core.fsutil import write_atomic
 from wizard.core.helm import prefill, read_harbor_values
-from wizard.core.values import REQUIRED, Values, check_key_id, check_region, validate
+from wizard.core.values import REQUIRED, Values, validate
 
 if TYPE_CHECKING:
     from wizard.aws.readers import AccountReader
@@ -165,18 +165,7 @@ def _load(args: argparse.Namespace, err: TextIO) -> tuple[Values, dict[str, Any]
             )
     if args.harbor_values is not None:
         values = prefill(values, read_harbor_values(args.harbor_values))
-    if args.key_id:
-        problem = check_key_id(args.key_id)
-        if problem:
-            raise InputError(f"--key-id: {problem}")
-        values = replace(values, key_id=args.key_id)
-    if args.region:
-        problem = check_region(args.region)
-        if problem:
-            raise InputError(f"--region: {problem}")
-        values = replace(values, region=args.region)
-    if not values.region and values.key_id.startswith("arn:"):
-        values = replace(values, region=values.key_id.split(":")[3])
+    values = override_values(values, key_id=args.key_id, region=args.region)
     problems = [
         p
         for p in validate(values)

@@ -94,3 +94,30 @@ def aws_options(
         "--endpoint-url", metavar="URL", help="AWS endpoint (the sandbox, a proxy)"
     )
     return parser
+
+
+def override_values(
+    values: Values, *, key_id: str | None = None, region: str | None = None
+) -> Values:
+    """``values`` with ``--key-id`` and ``--region`` applied, each checked.
+
+    A key ARN also gives the region when none is set.
+
+    Raises:
+        InputError: an option's value breaks its rule (the option is named).
+    """
+    from dataclasses import replace
+
+    from wizard.core.values import check_key_id, check_region
+
+    if key_id:
+        if problem := check_key_id(key_id):
+            raise InputError(f"--key-id: {problem}")
+        values = replace(values, key_id=key_id)
+    if region:
+        if problem := check_region(region):
+            raise InputError(f"--region: {problem}")
+        values = replace(values, region=region)
+    if not values.region and values.key_id.startswith("arn:"):
+        values = replace(values, region=values.key_id.split(":")[3])
+    return values

@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from wizard.commands.common import aws_options, read_json_file
+from wizard.commands.common import aws_options, override_values, read_json_file
 from wizard.core import store
 from wizard.core.diagnose.errortext import parse_error_text
 from wizard.core.diagnose.event import EventError, FailedRequest, Hints, parse_event
@@ -38,7 +38,7 @@ from wizard.core.diagnose.symptoms import (
 from wizard.core.errors import ConfigError, InputError, WizardError
 from wizard.core.policy.scenarios import harbor_session_arn
 from wizard.core.policy.simulate import Evaluator, PolicyError
-from wizard.core.values import Values, check_region
+from wizard.core.values import Values
 
 if TYPE_CHECKING:
     from wizard.aws.readers import AccountReader
@@ -102,14 +102,7 @@ def _values(args: argparse.Namespace) -> Values:
                 + "\n".join(f"  {p.field}: {p.message}" for p in errors)
             )
         values = loaded.values
-    if args.region:
-        problem = check_region(args.region)
-        if problem:
-            raise InputError(f"--region: {problem}")
-        values = replace(values, region=args.region)
-    if not values.region and values.key_id.startswith("arn:"):
-        values = replace(values, region=values.key_id.split(":")[3])
-    return values
+    return override_values(values, region=args.region)
 
 
 def _reader(args: argparse.Namespace, region: str | None) -> AccountReader:
