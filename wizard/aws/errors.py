@@ -13,6 +13,7 @@ go on at all (no credentials, endpoint down), the CLI turns it into exit code 2.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -131,10 +132,11 @@ def to_unknown(error: BaseException, api: str, resource: str = "") -> Unknown:
         resource: what the call was about (an ARN or a name), for the sentence.
 
     Returns:
-        The Unknown, with ``permission`` set for denials.
+        The Unknown, with ``permission`` set for denials and ``code`` set when
+        AWS answered with an error code.
     """
     if isinstance(error, ClientError):
-        return _client_error(error, api, resource)
+        return replace(_client_error(error, api, resource), code=error_code(error))
     where = f" for {resource}" if resource else ""
     if isinstance(error, ENDPOINT_ERRORS):
         url = str(getattr(error, "kwargs", {}).get("endpoint_url") or "")

@@ -36,6 +36,8 @@ class Unknown:
     """The IAM action that was denied or is needed, when known."""
     api: str | None = None
     """The API call that failed, e.g. 'kms:GetKeyRotationStatus'."""
+    code: str | None = None
+    """AWS's error code when AWS answered with one, e.g. 'KMS.DisabledException'."""
 
 
 T = TypeVar("T")
