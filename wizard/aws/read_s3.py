@@ -27,6 +27,23 @@ logger = logging.getLogger(__name__)
 PROBE_PREFIX = "harbor-kms-probe/"
 """Where probe objects go; the probe's IAM permissions are scoped to it."""
 _WHOLE_BUCKET_KINDS = frozenset({"endpoint", "throttled", "error"})
+# S3 answers an SSE-KMS put or get with KMS's error behind "KMS." when the key
+# cannot be used: the round trip failed, as Harbor's pushes and pulls would.
+# Codes as AWS returns them, validated by LocalStack:
+# https://github.com/localstack/localstack/pull/7786 (issue #7782) and
+# https://github.com/localstack/localstack/pull/8423; which key states allow
+# use: https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html
+_KMS_ADVICE = {
+    "KMS.DisabledException": "the key is disabled; enable it (aws kms enable-key)",
+    "KMS.KMSInvalidStateException": (
+        "the key's state does not allow its use, for example pending deletion; "
+        "cancel the deletion (aws kms cancel-key-deletion) and enable the key"
+    ),
+    "KMS.NotFoundException": (
+        "S3 found no such key; check the key ARN and that the key is in the "
+        "bucket's region"
+    ),
+}
 
 
 def bucket(api: Api, region: str, name: str) -> Read[Bucket]:
@@ -107,7 +124,8 @@ def probe(api: Api, region: str, bucket_name: str, key_arn: str) -> Read[ProbeRe
     Cleanup runs whatever failed after the write.
 
     Returns:
-        ProbeResult (ok or not, with why); Unknown when a call itself failed
+        ProbeResult (ok or not, with why), not ok too when S3 refused because
+        of the key (a ``KMS.*`` error code); Unknown when a call itself failed
         (denied, throttled, unreachable), its reason saying what was cleaned up.
     """
     object_key = f"{PROBE_PREFIX}{uuid.uuid4()}"
@@ -126,6 +144,11 @@ def probe(api: Api, region: str, bucket_name: str, key_arn: str) -> Read[ProbeRe
         SSEKMSKeyId=key_arn,
     )
     if isinstance(put, Unknown):
+        refused = _kms_refusal(put, "write", where, key_arn)
+        if refused is not None:  # S3 writes nothing when KMS refuses
+            return ProbeResult(
+                False, f"{refused} Nothing was written.", object_key, True
+            )
         if put.kind not in ("endpoint", "throttled"):
             return put  # refused outright: nothing was written
         # The write may have landed before the connection failed.
@@ -174,10 +197,22 @@ def _verify(
         Key=object_key,
     )
     if isinstance(got, Unknown):
-        return got
+        return _kms_refusal(got, "read back", where, key_arn) or got
     if got.get("Body") != body:
         return "The probe object read back differs from what was written."
     return None
+
+
+def _kms_refusal(failure: Unknown, verb: str, where: str, key_arn: str) -> str | None:
+    """Why the round trip failed if S3 could not use the key; None otherwise."""
+    code = failure.code or ""
+    if not code.startswith("KMS."):
+        return None
+    advice = _KMS_ADVICE.get(code, "S3 could not use the key; check its state")
+    return (
+        f"S3 refused to {verb} the probe object {where} under {key_arn} "
+        f"with {code}: {advice}. Harbor's pushes and pulls fail the same way."
+    )
 
 
 def _delete(

@@ -1,28 +1,24 @@
 """CloudTrail in the sandbox: KMS calls recorded as events, and LookupEvents.
 
 moto 5.2 does not implement ``LookupEvents``. The layer keeps a CloudTrail-like
-record of each KMS call that is not a Describe, Get or List (up to
-``_MAX_EVENTS``, oldest dropped first) and answers LookupEvents from it.
+record (:mod:`.trail_events`) of each KMS call that is not a Describe, Get or
+List, and of the KMS calls S3 makes for a caller (:mod:`.s3_layer`), and
+answers LookupEvents from it.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import logging
-import time
-import uuid
 from collections import deque
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from wizard.aws.sandbox.moto_access import MotoAccess
 from wizard.aws.sandbox.protocols import _ApiError, _Call, _json_ok, _Response
+from wizard.aws.sandbox.trail_events import _Event, _Invoked, _trail_event
 
 logger = logging.getLogger(__name__)
-
-_MAX_EVENTS = 10_000
 
 
 def _epoch(value: Any) -> float | None:
@@ -34,53 +30,10 @@ def _epoch(value: Any) -> float | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
 
 
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# KMS calls recorded as CloudTrail events: everything but the read-only
-# Describe/Get/List calls. Crypto calls are management events AWS marks
-# readOnly, as it does here.
-_KMS_CRYPTO = frozenset(
-    {
-        "Encrypt",
-        "Decrypt",
-        "ReEncrypt",
-        "GenerateDataKey",
-        "GenerateDataKeyWithoutPlaintext",
-        "GenerateDataKeyPair",
-        "GenerateDataKeyPairWithoutPlaintext",
-        "GenerateRandom",
-        "GenerateMac",
-        "VerifyMac",
-        "Sign",
-        "Verify",
-        "DeriveSharedSecret",
-    }
-)
-# Secrets and blobs never go into requestParameters (AWS leaves them out too).
-_KMS_HIDDEN = frozenset(
-    {"Plaintext", "CiphertextBlob", "Message", "Signature", "Mac", "ImportToken"}
-    | {"EncryptedKeyMaterial", "Recipient", "PublicKey"}
-)
 _LOOKUP_KEYS = frozenset(
     {"EventId", "EventName", "ReadOnly", "Username", "ResourceType"}
     | {"ResourceName", "EventSource", "AccessKeyId"}
 )
-
-
-@dataclass(frozen=True)
-class _Event:
-    account: str
-    region: str
-    time: float
-    view: dict[str, Any]
-    """The ``Event`` structure LookupEvents returns, CloudTrailEvent included."""
-
-    def matches(self, key: str, value: str) -> bool:
-        if key in ("ResourceName", "ResourceType"):
-            return any(r[key] == value for r in self.view["Resources"])
-        return bool(self.view.get(key) == value)
 
 
 def _token(offset: int) -> str:
@@ -119,74 +72,6 @@ def _lookup_query(
     return attrs, start, end, limit, offset
 
 
-def _trail_event(
-    call: _Call,
-    ident: dict[str, str],
-    arns: list[str],
-    status: int,
-    answer: dict[str, Any],
-) -> _Event:
-    """A CloudTrail record of a KMS call, and the LookupEvents view of it.
-
-    Fields as in the KMS developer guide's examples (for instance
-    https://docs.aws.amazon.com/kms/latest/developerguide/ct-encrypt.html).
-    """
-    now, account = time.time(), ident["Account"]
-    assumed = ":assumed-role/" in ident["Arn"]
-    # For an assumed role, the last part of the ARN is the session name.
-    username = ident["Arn"].rsplit("/", 1)[-1]
-    record: dict[str, Any] = {
-        "eventVersion": "1.08",
-        "userIdentity": {
-            "type": "AssumedRole" if assumed else "IAMUser",
-            "principalId": ident["UserId"],
-            "arn": ident["Arn"],
-            "accountId": account,
-            "accessKeyId": call.access_key,
-            **({} if assumed else {"userName": username}),
-        },
-        "eventTime": _iso(now),
-        "eventSource": "kms.amazonaws.com",
-        "eventName": call.operation,
-        "awsRegion": call.region,
-        "sourceIPAddress": call.environ.get("REMOTE_ADDR", "127.0.0.1"),
-        "userAgent": call.environ.get("HTTP_USER_AGENT", ""),
-        "requestParameters": {
-            k[:1].lower() + k[1:]: v
-            for k, v in call.params.items()
-            if k not in _KMS_HIDDEN
-        },
-        "responseElements": None,
-        "requestID": call.request_id,
-        "eventID": str(uuid.uuid4()),
-        "readOnly": call.operation in _KMS_CRYPTO,
-        "resources": [
-            {"accountId": account, "type": "AWS::KMS::Key", "ARN": arn} for arn in arns
-        ],
-        "eventType": "AwsApiCall",
-        "managementEvent": True,
-        "recipientAccountId": account,
-        "eventCategory": "Management",
-    }
-    if status >= 400:
-        record["errorCode"] = str(answer.get("__type", status)).rsplit("#", 1)[-1]
-        record["errorMessage"] = answer.get("message", "")
-    view = {
-        "EventId": record["eventID"],
-        "EventName": call.operation,
-        "ReadOnly": str(record["readOnly"]).lower(),
-        "AccessKeyId": call.access_key,
-        "EventTime": now,
-        "EventSource": "kms.amazonaws.com",
-        "Username": username,
-        "Resources": [
-            {"ResourceType": "AWS::KMS::Key", "ResourceName": a} for a in arns
-        ],
-        "CloudTrailEvent": json.dumps(record),
-    }
-    return _Event(account, call.region, now, view)
-
-
 class CloudTrailLayer(MotoAccess):
     """Records KMS calls and answers CloudTrail ``LookupEvents`` from them."""
 
@@ -218,6 +103,34 @@ class CloudTrailLayer(MotoAccess):
             arn = self._key_arn(call, str(call.params.get(name, "")), account)
             arns += [arn] if arn else []
         event = _trail_event(call, ident, sorted(set(arns)), response.status, answer)
+        with self._lock:
+            self._events.append(event)
+
+    def _record_invoked(
+        self,
+        call: _Call,
+        invoked: _Invoked,
+        arn: str | None,
+        error: tuple[str, str] | None,
+    ) -> None:
+        """Record a KMS call a service made for the caller of ``call``.
+
+        Args:
+            call: the caller's request to the service (S3's PutObject...).
+            invoked: the KMS call the service made.
+            arn: the key it named, when there is one.
+            error: KMS's error code and message, when KMS refused.
+        """
+        status, answer = 200, {}
+        if error is not None:
+            status, answer = 400, {"__type": error[0], "message": error[1]}
+        try:
+            ident = self._identity(call.access_key)
+            arns = [arn] if arn else []
+            event = _trail_event(call, ident, arns, status, answer, invoked)
+        except Exception:
+            logger.exception("could not record %s", invoked.operation)
+            return
         with self._lock:
             self._events.append(event)
 

@@ -1,9 +1,12 @@
 """How the sandbox layer reaches moto: forward a request, or ask it in-process.
 
 :class:`MotoAccess` is the base of the layer's parts (:mod:`.cloudtrail_layer`,
-:mod:`.kms_layer`, :mod:`.config_layer`, :mod:`.iam_layer`): the handlers look
-things up in moto as the caller would, and resolve who a caller and a key are.
-Its state is set up by ``SandboxApp`` (:mod:`.server`).
+:mod:`.kms_layer`, :mod:`.s3_layer`, :mod:`.config_layer`, :mod:`.iam_layer`):
+the handlers look things up in moto as the caller would, and resolve who a
+caller and a key are. Two lookups have no API a caller could use and read
+moto's backends instead: how S3 stored an object (the key it is encrypted
+under), and the state of a key in another account. Its state is set up by
+``SandboxApp`` (:mod:`.server`).
 """
 
 from __future__ import annotations
@@ -16,10 +19,13 @@ from typing import Any
 from urllib.parse import urlencode
 from xml.etree import ElementTree
 
+from moto.kms.models import kms_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.s3.models import s3_backends
 from werkzeug.test import EnvironBuilder
 
 from wizard.aws.sandbox.protocols import Environ, _Call, _error, _Response
+from wizard.core.arn import parse_arn
 from wizard.core.regions import partition_of
 
 logger = logging.getLogger(__name__)
@@ -119,3 +125,27 @@ class MotoAccess:
         meta = self._kms_ask(call, "DescribeKey", KeyId=ref).get("KeyMetadata", {})
         arn = meta.get("Arn")
         return arn if isinstance(arn, str) else None
+
+    def _key_state(self, arn: str) -> str | None:
+        """The state moto keeps for the key ``arn`` names; None if there is none.
+
+        Read from moto's backend, in the account and region of the ARN: a key
+        of another account has no API the caller could ask.
+        """
+        parsed = parse_arn(arn)
+        if parsed is None or not parsed.resource.startswith("key/"):
+            return None
+        try:
+            backend = kms_backends[parsed.account][parsed.region]
+        except KeyError:  # a region moto does not know
+            return None
+        key = backend.keys.get(parsed.resource.removeprefix("key/"))
+        return None if key is None else str(key.key_state)
+
+    def _s3_bucket(self, call: _Call, name: str) -> Any | None:
+        """moto's bucket ``name`` as the caller's account sees it; None if none."""
+        account = self._identity(call.access_key)["Account"]
+        try:
+            return s3_backends[account][partition_of(call.region)].get_bucket(name)
+        except Exception:  # MissingBucket and kin: moto answers the call itself
+            return None

@@ -2,9 +2,10 @@
 
 Everything reaches it over HTTP with ``endpoint_url``; nothing patches boto3.
 The layer answers the few APIs the tool reads that moto 5.2 lacks, injects
-faults for tests, and records CloudTrail-like events for KMS calls; every other
-request goes to moto unchanged. Control endpoints, for tests and other
-processes: ``POST /_sandbox/faults`` (a JSON :class:`Fault`), ``GET`` and
+faults for tests, refuses SSE-KMS object reads and writes under an unusable
+key, and records CloudTrail-like events for KMS calls; every other request goes
+to moto unchanged. Control endpoints, for tests and other processes:
+``POST /_sandbox/faults`` (a JSON :class:`Fault`), ``GET`` and
 ``DELETE /_sandbox/faults``, ``POST /_sandbox/reset``.
 
 Measured against moto 5.2.5 with boto3/botocore 1.44, and what the layer does:
@@ -26,6 +27,16 @@ Measured against moto 5.2.5 with boto3/botocore 1.44, and what the layer does:
 - S3: a new bucket answers ``GetBucketEncryption``, ``GetPublicAccessBlock`` and
   ``GetBucketOwnershipControls`` with NotFound errors where AWS returns its
   defaults (SSE-S3, all four blocks on, BucketOwnerEnforced). Seeds set them.
+- S3 never calls KMS: ``PutObject`` and ``GetObject`` with SSE-KMS succeed
+  under a disabled, pending-deletion or missing key, where AWS refuses them
+  with ``KMS.DisabledException``, ``KMS.KMSInvalidStateException`` or
+  ``KMS.NotFoundException`` (HTTP 400). The layer checks the key's state and
+  answers those errors (:mod:`.s3_layer`); it does not check ``CopyObject``,
+  multipart uploads, or the key policy.
+- The layer's CloudTrail records (for ``LookupEvents``, first item) cover every
+  KMS call that is not a Describe, Get or List, and the ``GenerateDataKey`` and
+  ``Decrypt`` S3 makes for an SSE-KMS put or get (``invokedBy``
+  s3.amazonaws.com).
 - CloudTrail ``CreateTrail`` checks that the bucket exists but not its policy
   (AWS requires one that lets cloudtrail.amazonaws.com write); Config
   ``PutConfigRule`` works without a configuration recorder (AWS refuses).
@@ -39,8 +50,9 @@ The response shapes follow the AWS API references cited beside each handler.
 
 The layer is split by concern: :mod:`.faults` (fault injection),
 :mod:`.protocols` (recognising calls, answers per protocol), :mod:`.moto_access`
-(calling moto), :mod:`.cloudtrail_layer` (event recording, LookupEvents),
-:mod:`.kms_layer` (rotation period), :mod:`.config_layer` and
+(calling moto), :mod:`.cloudtrail_layer` (event recording, LookupEvents) with
+:mod:`.trail_events` (the records), :mod:`.kms_layer` (rotation period),
+:mod:`.s3_layer` (SSE-KMS key state), :mod:`.config_layer` and
 :mod:`.iam_layer`. This module holds the WSGI dispatch and :class:`Sandbox`.
 """
 
@@ -62,7 +74,6 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import EnvironBuilder
 
-from wizard.aws.sandbox.cloudtrail_layer import _MAX_EVENTS, _Event
 from wizard.aws.sandbox.config_layer import ConfigLayer
 from wizard.aws.sandbox.faults import Fault, FaultInjector, make_fault
 from wizard.aws.sandbox.iam_layer import IamLayer
@@ -78,13 +89,15 @@ from wizard.aws.sandbox.protocols import (
     _Refused,
     _Response,
 )
+from wizard.aws.sandbox.s3_layer import S3Layer
+from wizard.aws.sandbox.trail_events import _MAX_EVENTS, _Event
 
 __all__ = ["Fault", "FaultInjector", "Sandbox", "SandboxApp", "make_fault"]
 
 logger = logging.getLogger(__name__)
 
 
-class SandboxApp(KmsLayer, ConfigLayer, IamLayer):
+class SandboxApp(KmsLayer, S3Layer, ConfigLayer, IamLayer):
     """The WSGI layer in front of moto (see the module docstring)."""
 
     def __init__(self) -> None:
@@ -150,6 +163,8 @@ class SandboxApp(KmsLayer, ConfigLayer, IamLayer):
             return refused.response
         if call.service == "kms":
             return self._kms(call)
+        if call.service == "s3":
+            return self._s3(call)
         return self._forward(call.environ, call)
 
     # Control endpoints for tests and other processes.
