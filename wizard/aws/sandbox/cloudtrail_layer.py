@@ -3,13 +3,16 @@
 moto 5.2 does not implement ``LookupEvents``. The layer keeps a CloudTrail-like
 record (:mod:`.trail_events`) of each KMS call that is not a Describe, Get or
 List, and of the KMS calls S3 makes for a caller (:mod:`.s3_layer`), and
-answers LookupEvents from it.
+answers LookupEvents from it. Like CloudTrail's Event history, LookupEvents
+returns only the last 90 days; ``age_events`` moves every record into the
+past, so a test can give a key an old history and nothing recent.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import time
 from collections import deque
 from datetime import datetime
 from typing import Any
@@ -19,6 +22,10 @@ from wizard.aws.sandbox.protocols import _ApiError, _Call, _json_ok, _Response
 from wizard.aws.sandbox.trail_events import _Event, _Invoked, _trail_event
 
 logger = logging.getLogger(__name__)
+
+# Event history keeps the last 90 days of management events:
+# https://docs.aws.amazon.com/awscloudtrail/latest/userguide/view-cloudtrail-events.html
+_RETENTION = 90 * 86400.0
 
 
 def _epoch(value: Any) -> float | None:
@@ -134,6 +141,14 @@ class CloudTrailLayer(MotoAccess):
         with self._lock:
             self._events.append(event)
 
+    def age_events(self, days: float) -> int:
+        """Move every recorded event ``days`` into the past; how many there were."""
+        with self._lock:
+            aged = [event.aged(days * 86400) for event in self._events]
+            self._events.clear()
+            self._events.extend(aged)
+        return len(aged)
+
     # CloudTrail LookupEvents:
     # https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html
     # https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_Event.html
@@ -141,12 +156,14 @@ class CloudTrailLayer(MotoAccess):
     def _lookup_events(self, call: _Call) -> _Response:
         attrs, start, end, limit, offset = _lookup_query(call.params)
         account = self._identity(call.access_key)["Account"]
+        oldest = time.time() - _RETENTION
         with self._lock:
             events = [e for e in reversed(self._events) if e.account == account]
         events = [
             e
             for e in events
             if e.region == call.region
+            and e.time >= oldest
             and (start is None or e.time >= start)
             and (end is None or e.time <= end)
             and all(e.matches(a["AttributeKey"], a["AttributeValue"]) for a in attrs)

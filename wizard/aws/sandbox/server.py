@@ -5,8 +5,12 @@ The layer answers the few APIs the tool reads that moto 5.2 lacks, injects
 faults for tests, refuses SSE-KMS object reads and writes under an unusable
 key, and records CloudTrail-like events for KMS calls; every other request goes
 to moto unchanged. Control endpoints, for tests and other processes:
-``POST /_sandbox/faults`` (a JSON :class:`Fault`), ``GET`` and
-``DELETE /_sandbox/faults``, ``POST /_sandbox/reset``.
+
+- ``POST /_sandbox/faults`` (a JSON :class:`Fault`), ``GET`` and
+  ``DELETE /_sandbox/faults``;
+- ``POST /_sandbox/events/age`` with ``{"days": N}`` (N a number, 0 or more):
+  move every recorded event N days into the past (:meth:`Sandbox.age_events`);
+- ``POST /_sandbox/reset``.
 
 Measured against moto 5.2.5 with boto3/botocore 1.44, and what the layer does:
 
@@ -36,7 +40,7 @@ Measured against moto 5.2.5 with boto3/botocore 1.44, and what the layer does:
 - The layer's CloudTrail records (for ``LookupEvents``, first item) cover every
   KMS call that is not a Describe, Get or List, and the ``GenerateDataKey`` and
   ``Decrypt`` S3 makes for an SSE-KMS put or get (``invokedBy``
-  s3.amazonaws.com).
+  s3.amazonaws.com); like Event history, LookupEvents returns 90 days only.
 - CloudTrail ``CreateTrail`` checks that the bucket exists but not its policy
   (AWS requires one that lets cloudtrail.amazonaws.com write); Config
   ``PutConfigRule`` works without a configuration recorder (AWS refuses).
@@ -90,7 +94,7 @@ from wizard.aws.sandbox.protocols import (
     _Response,
 )
 from wizard.aws.sandbox.s3_layer import S3Layer
-from wizard.aws.sandbox.trail_events import _MAX_EVENTS, _Event
+from wizard.aws.sandbox.trail_events import _MAX_EVENTS, _Event, age_days
 
 __all__ = ["Fault", "FaultInjector", "Sandbox", "SandboxApp", "make_fault"]
 
@@ -181,13 +185,31 @@ class SandboxApp(KmsLayer, S3Layer, ConfigLayer, IamLayer):
             return _plain(200, {"faults": []})
         if path == "/_sandbox/faults" and method == "POST":
             try:
-                data = json.loads(_read_body(environ) or b"null")
+                data = _json_body(environ)
                 fault = make_fault(data if isinstance(data, dict) else {})
             except ValueError as error:
                 return _plain(400, {"error": str(error)})
             self.faults.add(fault)
             return _plain(201, {"fault": asdict(fault)})
+        if path == "/_sandbox/events/age" and method == "POST":
+            try:
+                days = age_days(_json_body(environ))
+            except ValueError as error:
+                return _plain(400, {"error": str(error)})
+            return _plain(200, {"aged": self.age_events(days), "days": days})
         return _plain(404, {"error": f"No sandbox endpoint {method} {path}."})
+
+
+def _json_body(environ: Environ) -> Any:
+    """A control request's JSON body; None when empty.
+
+    Raises:
+        ValueError: the body is not JSON.
+    """
+    try:
+        return json.loads(_read_body(environ) or b"null")
+    except ValueError as error:
+        raise ValueError(f"The body is not JSON: {error}.") from error
 
 
 def _plain(status: int, data: dict[str, Any]) -> _Response:
@@ -315,6 +337,20 @@ class Sandbox:
     def reset(self) -> None:
         """Empty the sandbox: moto's resources, events, faults."""
         self.app.reset()
+
+    def age_events(self, days: float) -> int:
+        """Move every recorded CloudTrail event ``days`` into the past.
+
+        LookupEvents returns only the last 90 days, as CloudTrail's Event
+        history does, so aging by more than 90 leaves a key no history.
+
+        Returns:
+            How many events were moved.
+
+        Raises:
+            ValueError: ``days`` is negative or not a finite number.
+        """
+        return self.app.age_events(age_days({"days": days}))
 
     def environment(self) -> dict[str, str]:
         """Environment variables that point the AWS CLI and SDKs at the sandbox."""

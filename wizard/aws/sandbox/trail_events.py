@@ -7,9 +7,10 @@ full CloudTrail record and the summary LookupEvents returns beside it.
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +63,28 @@ class _Event:
         if key in ("ResourceName", "ResourceType"):
             return any(r[key] == value for r in self.view["Resources"])
         return bool(self.view.get(key) == value)
+
+    def aged(self, seconds: float) -> _Event:
+        """The same event, ``seconds`` earlier (both times in it moved)."""
+        when = self.time - seconds
+        record = json.loads(self.view["CloudTrailEvent"])
+        record["eventTime"] = _iso(when)
+        view = {**self.view, "EventTime": when, "CloudTrailEvent": json.dumps(record)}
+        return replace(self, time=when, view=view)
+
+
+def age_days(data: Any) -> float:
+    """The ``days`` of a ``POST /_sandbox/events/age`` body, checked.
+
+    Raises:
+        ValueError: not a JSON object with a finite, non-negative number of days.
+    """
+    days = data.get("days") if isinstance(data, dict) else None
+    if isinstance(days, bool) or not isinstance(days, int | float):
+        raise ValueError('Give {"days": N}, N a number of days (0 or more).')
+    if not math.isfinite(days) or days < 0:
+        raise ValueError(f"days must be a finite number, 0 or more, not {days}.")
+    return float(days)
 
 
 @dataclass(frozen=True)
