@@ -304,12 +304,12 @@ def test_each_api_is_called_once_per_resource_for_snapshots_of_three_keys(
         assert isinstance(snap.key, KeyInfo)
 
 
-def test_key_events_follow_every_page(
+def test_key_events_read_one_page_of_the_newest(
     seeded: Seeder, sandbox: Sandbox, boto_client: ClientFactory
 ) -> None:
     result = seeded("guide-as-written")
     kms = boto_client("kms")
-    for i in range(55):  # LookupEvents answers 50 events a page
+    for i in range(55):  # more than LookupEvents' page of 50
         kms.tag_resource(
             KeyId=result.key_id, Tags=[{"TagKey": "n", "TagValue": str(i)}]
         )
@@ -317,10 +317,11 @@ def test_key_events_follow_every_page(
 
     events = known(reader.snapshot(result.values()).key_events)
 
-    tagged = [e for e in events if e["eventName"] == "TagResource"]
-    assert len(tagged) == 55
+    # The newest 50: all tagging, none of the older CreateKey or PutKeyPolicy.
+    assert len(events) == 50
+    assert {e["eventName"] for e in events} == {"TagResource"}
     lookups = [c for c in reader.calls if c.api == "cloudtrail:LookupEvents"]
-    assert len(lookups) == 2 and {c.outcome for c in lookups} == {"ok"}
+    assert len(lookups) == 1 and lookups[0].outcome == "ok"
 
 
 def test_list_customer_keys_leaves_out_keys_pending_deletion(
@@ -495,3 +496,44 @@ def test_clients_are_built_lazily_and_cached_per_service_and_region(
     assert kms.meta.endpoint_url == sandbox.endpoint_url
     assert "harbor-kms-wizard" in kms.meta.config.user_agent_extra
     assert kms.meta.config.retries["total_max_attempts"] == 5
+
+
+def test_fleet_snapshots_share_one_listing_of_the_region_aliases(
+    seeded: Seeder, sandbox: Sandbox, boto_client: ClientFactory
+) -> None:
+    result = seeded("many-keys:2")
+    kms = boto_client("kms")
+    first, second = result.extra_key_ids
+    kms.create_alias(AliasName="alias/fleet-first", TargetKeyId=first)
+    kms.create_alias(AliasName="alias/fleet-second-a", TargetKeyId=second)
+    kms.create_alias(AliasName="alias/fleet-second-b", TargetKeyId=second)
+    reader = make_reader(sandbox)
+
+    snaps = {
+        key: reader.snapshot(replace(result.values(), key_id=key), fleet=True)
+        for key in (first, second)
+    }
+
+    assert snaps[first].aliases == ("alias/fleet-first",)
+    assert snaps[second].aliases == ("alias/fleet-second-a", "alias/fleet-second-b")
+    lookups = [c for c in reader.calls if c.api == "kms:ListAliases"]
+    assert [c.resource for c in lookups] == [REGION]
+
+
+def test_in_fleet_keeps_customer_keys_and_leaves_out_doomed_ones(
+    seeded: Seeder, sandbox: Sandbox, boto_client: ClientFactory
+) -> None:
+    result = seeded("many-keys:2")
+    doomed, kept = result.extra_key_ids
+    boto_client("kms").schedule_key_deletion(KeyId=doomed, PendingWindowInDays=7)
+    reader = make_reader(sandbox)
+
+    arns = known(reader.list_keys(REGION))
+
+    by_id = {arn.rsplit("/", 1)[-1]: arn for arn in arns}
+    assert {result.key_id, doomed, kept} <= by_id.keys()
+    assert reader.in_fleet(REGION, by_id[kept])
+    assert reader.in_fleet(REGION, by_id[result.key_id])
+    assert not reader.in_fleet(REGION, by_id[doomed])
+    describes = [c for c in reader.calls if c.api == "kms:DescribeKey"]
+    assert len(describes) == 3  # memoized: the snapshot that follows reuses it

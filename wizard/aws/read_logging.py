@@ -38,6 +38,8 @@ T = TypeVar("T")
 KMS_SOURCE = "kms.amazonaws.com"
 EVENT_DAYS = 7
 """How far back the key's CloudTrail events are looked up."""
+EVENT_PAGE = 50
+"""LookupEvents' largest page: enough to show which calls reach CloudTrail."""
 
 
 def described_trails(api: Api, region: str) -> Read[list[Mapping[str, Any]]]:
@@ -327,14 +329,17 @@ def _dashboard(api: Api, region: str, name: str) -> Read[Dashboard]:
 def key_events(
     api: Api, region: str, key_arn: str
 ) -> Read[tuple[Mapping[str, Any], ...]]:
-    """CloudTrail management events naming the key over the last days.
+    """The most recent CloudTrail management events naming the key.
 
-    LookupEvents allows two requests per second per account and region
-    (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html);
-    botocore's retries absorb the throttling on long histories.
+    One page of at most ``EVENT_PAGE`` events, newest first, over the last
+    ``EVENT_DAYS`` days. The checks only ask whether the key's events reach
+    CloudTrail and which ones: a busy Harbor key logs thousands of Decrypt
+    events a day, and paging through all of them at the two LookupEvents
+    requests per second an account and region allows would take minutes
+    (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html).
     """
     end = datetime.now(UTC)
-    pages = api.pages(
+    page = api.call(
         "cloudtrail",
         "LookupEvents",
         key_arn,
@@ -342,10 +347,11 @@ def key_events(
         LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": key_arn}],
         StartTime=end - timedelta(days=EVENT_DAYS),
         EndTime=end,
+        MaxResults=EVENT_PAGE,
     )
-    if isinstance(pages, Unknown):
-        return pages
-    return tuple(_event(e) for page in pages for e in page.get("Events", []))
+    if isinstance(page, Unknown):
+        return page
+    return tuple(_event(e) for e in page.get("Events", []))
 
 
 def _event(event: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -116,8 +116,10 @@ def test_cloudtrail_events(ctx: EvalContext) -> Verdict:
     names = sorted({_field(e, "eventName", "EventName") for e in kms} - {""})
     evidence = ctx.evidence("cloudtrail:LookupEvents", events=len(kms), names=names)
     if kms:
+        # The reader fetches one page (the newest events), so this counts the
+        # events read, not all the key has.
         return ctx.passed(
-            f"CloudTrail recorded {len(kms)} KMS event(s) for the key: "
+            f"CloudTrail's latest {len(kms)} KMS event(s) for the key: "
             f"{', '.join(names)}.",
             evidence,
         )
