@@ -14,16 +14,23 @@ process and against the same sandbox:
   audit, it builds its session and clients inside the timing. It makes
   GetCallerIdentity and ListKeys first, as any script must before it knows the
   keys, then every other request at once on a pool of as many threads as the
-  audit's reader is sized for (``AccountReader.max_workers``). It knows every
+  audit can have requests in flight (``AccountReader.max_concurrency``: the
+  reader's pool and the fleet's snapshot threads). It knows every
   request in advance and ignores the audit's other data dependencies, so it is
   a lower bound; the requests it made are checked against the recording.
-- Prowler, where installed: ``prowler aws --service kms cloudtrail cloudwatch``
-  with the sandbox's environment (it honours ``AWS_ENDPOINT_URL``), one run.
+- Prowler, where installed (``--prowler PATH`` or on PATH): ``prowler aws
+  --service kms cloudtrail cloudwatch`` with the sandbox's environment (it
+  honours ``AWS_ENDPOINT_URL``), one run, beside one run of the audit as a
+  command of its own, since Prowler's time includes its start-up.
 
-How to read the numbers: the sandbox is moto's server on a thread of this
-process, so the emulator's own time (and its share of the GIL) is part of both
-the audit and the floor, and absolute seconds mean little. Both also pay for
-their boto3 session and clients. audit/floor is therefore the tool's own
+How to read the numbers: by default the sandbox runs as its own process
+(``harbor-kms sandbox``, as a user runs it and as AWS is another machine), so
+the emulator's CPU time does not compete with the client for this process's
+GIL; ``--emulator thread`` serves it from a thread of this process instead, as
+the tests do, which makes every client pay for the emulator's work too. The
+emulator's time per request is still part of both the audit and the floor, and
+absolute seconds mean little. Both also pay for their boto3 session and
+clients. audit/floor is therefore the tool's own
 overhead (argument and values parsing, its read layer, the checklist, the JSON
 report) on top of the same requests to the same emulator; target at most 1.3
 for every size. Runs of the audit and the floor alternate, so drift affects
@@ -49,6 +56,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -166,9 +174,66 @@ class Size:
     floor_peak: int
     workers: int
     prowler: float | None
+    audit_process: float | None
 
 
-def _seed(sandbox: Sandbox, keys: int, config: Path) -> None:
+class ProcessSandbox:
+    """``harbor-kms sandbox`` in a child process, driven over HTTP.
+
+    It offers what :func:`measure` uses of :class:`Sandbox`: the endpoint, the
+    region, the environment and a reset (the ``/_sandbox/reset`` control
+    endpoint); seeding goes over HTTP either way.
+    """
+
+    region = "us-east-1"
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[str] | None = None
+        self.endpoint_url = ""
+
+    def __enter__(self) -> ProcessSandbox:
+        command = [sys.executable, "-c", "from wizard.cli import main; main()"]
+        self._process = subprocess.Popen(
+            [*command, "sandbox", "--scenario", "empty"],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=TOP,
+        )
+        assert self._process.stdout is not None
+        first = self._process.stdout.readline()
+        if not first.startswith("AWS sandbox on "):
+            self.__exit__()
+            raise RuntimeError(f"the sandbox did not start: {first!r}")
+        self.endpoint_url = first.split()[3].rstrip(":")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+            self._process = None
+
+    def reset(self) -> None:
+        request = urllib.request.Request(
+            f"{self.endpoint_url}/_sandbox/reset", method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            answer.read()
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+        }
+
+
+AnySandbox = Sandbox | ProcessSandbox
+
+
+def _seed(sandbox: AnySandbox, keys: int, config: Path) -> None:
     """An account with ``keys`` customer managed keys, and its values file."""
     sandbox.reset()
     scenario = "guide-as-written" if keys == 1 else f"many-keys:{keys - 1}"
@@ -177,7 +242,7 @@ def _seed(sandbox: Sandbox, keys: int, config: Path) -> None:
     store.save(result.values(), config)
 
 
-def _audit_argv(sandbox: Sandbox, config: Path) -> list[str]:
+def _audit_argv(sandbox: AnySandbox, config: Path) -> list[str]:
     return [
         "audit",
         "--all-keys",
@@ -218,7 +283,7 @@ def _record_audit(argv: list[str]) -> tuple[Recording, int, int]:
     with mock.patch.object(AccountReader, "connect", recording_connect):
         _audit(argv)
     (reader,) = readers
-    return recorder.recording(), reader.max_workers, len(reader.calls)
+    return recorder.recording(), reader.max_concurrency, len(reader.calls)
 
 
 def _input_tokens(service: str, operation: str) -> frozenset[str]:
@@ -259,7 +324,7 @@ def _plan(requests: tuple[Request, ...]) -> tuple[list[Read], list[Read]]:
 
 
 def _floor(
-    sandbox: Sandbox,
+    sandbox: AnySandbox,
     plan: tuple[list[Read], list[Read]],
     workers: int,
     recorder: Recorder | None = None,
@@ -333,8 +398,15 @@ def _best_of(repeat: int, *runs: Callable[[], object]) -> list[float]:
     return best
 
 
-def _prowler_command() -> list[str] | None:
-    """How to run Prowler here, or None when it is not installed."""
+def _prowler_command(given: str | None) -> list[str] | None:
+    """How to run Prowler here, or None when it is not installed.
+
+    ``--prowler PATH`` names its executable (it has heavy dependencies and is
+    best kept in a virtual environment of its own); otherwise ``prowler`` on
+    PATH, or the ``prowler`` package of this interpreter.
+    """
+    if given:
+        return [given]
     found = shutil.which("prowler")
     if found:
         return [found]
@@ -343,7 +415,28 @@ def _prowler_command() -> list[str] | None:
     return None
 
 
-def _prowler(command: list[str], sandbox: Sandbox) -> float:
+def _audit_process(argv: list[str]) -> float:
+    """Seconds of one ``harbor-kms audit`` in a process of its own.
+
+    Prowler can only be timed as a command, start-up included, so the audit is
+    timed the same way for that comparison.
+    """
+    command = [sys.executable, "-c", "from wizard.cli import main; main()", *argv]
+    start = time.perf_counter()
+    done = subprocess.run(
+        [*command, "--output", os.devnull],
+        cwd=TOP,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode != 1:  # every seeded account has failing items
+        raise RuntimeError(f"audit exited {done.returncode}: {done.stderr[-500:]}")
+    return seconds
+
+
+def _prowler(command: list[str], sandbox: AnySandbox) -> float:
     """Seconds of one Prowler run of the KMS, CloudTrail and CloudWatch checks."""
     with tempfile.TemporaryDirectory() as output:
         argv = [
@@ -375,7 +468,7 @@ def _prowler(command: list[str], sandbox: Sandbox) -> float:
 
 
 def measure(
-    sandbox: Sandbox, keys: int, repeat: int, prowler: list[str] | None
+    sandbox: AnySandbox, keys: int, repeat: int, prowler: list[str] | None
 ) -> Size:
     """Seed ``keys`` keys, then time the audit, the floor and Prowler on them."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -399,6 +492,8 @@ def measure(
         audit, floor = _best_of(
             repeat, lambda: _audit(argv), lambda: _floor(sandbox, plan, workers)
         )
+        prowled = _prowler(prowler, sandbox) if prowler else None
+        alone = _audit_process(argv) if prowler else None
     return Size(
         keys=keys,
         audit=audit,
@@ -407,7 +502,8 @@ def measure(
         audit_peak=audited.peak,
         floor_peak=floored.peak,
         workers=workers,
-        prowler=_prowler(prowler, sandbox) if prowler else None,
+        prowler=prowled,
+        audit_process=alone,
     )
 
 
@@ -436,7 +532,7 @@ def report(sizes: list[Size], repeat: int, prowler: bool) -> None:
     workers = ", ".join(sorted({str(size.workers) for size in sizes}))
     print(
         f"  target audit/floor <= {FLOOR_TARGET}; floor threads {workers} (the "
-        "audit reader's max_workers); in flight: peak concurrent requests"
+        "audit reader's max_concurrency); in flight: peak concurrent requests"
     )
 
     by_keys = {size.keys: size for size in sizes}
@@ -460,11 +556,16 @@ def report(sizes: list[Size], repeat: int, prowler: bool) -> None:
             "--service kms cloudtrail cloudwatch run was not measured."
         )
         return
+    print(
+        "Prowler --service kms cloudtrail cloudwatch and harbor-kms audit "
+        "--all-keys, each as a command of its own (start-up included), one run:"
+    )
     for size in sizes:
-        assert size.prowler is not None
+        assert size.prowler is not None and size.audit_process is not None
         print(
-            f"prowler {size.keys:>4} keys: {size.prowler:.2f} s, "
-            f"{size.prowler / size.audit:.1f}x the audit (one run)"
+            f"  {size.keys:>4} keys: prowler {size.prowler:.2f} s, audit "
+            f"{size.audit_process:.2f} s; prowler/audit "
+            f"{size.prowler / size.audit_process:.1f}"
         )
 
 
@@ -487,11 +588,25 @@ def main(argv: list[str] | None = None) -> None:
     """Measure every size and print the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
-    parser.add_argument("--repeat", type=int, default=3, help="best of R timings")
+    parser.add_argument("--repeat", type=int, default=5, help="best of R timings")
+    parser.add_argument(
+        "--emulator",
+        choices=("process", "thread"),
+        default="process",
+        help="run the sandbox as its own process (default) or on a thread here",
+    )
+    parser.add_argument(
+        "--prowler", metavar="PATH", help="Prowler's executable (default: PATH)"
+    )
     args = parser.parse_args(argv)
-    prowler = _prowler_command()
+    prowler = _prowler_command(args.prowler)
+    sandbox: AnySandbox = (
+        ProcessSandbox() if args.emulator == "process" else Sandbox(port=0)
+    )
+    where = "a child process" if args.emulator == "process" else "a thread here"
+    print(f"emulator: the sandbox runs in {where}", flush=True)
 
-    with Sandbox(port=0) as sandbox, _environment(sandbox.environment()):
+    with sandbox, _environment(sandbox.environment()):
         sizes = [
             measure(sandbox, keys, max(1, args.repeat), prowler)
             for keys in sorted(args.sizes)

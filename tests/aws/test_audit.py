@@ -265,6 +265,35 @@ def test_all_keys_audits_every_customer_managed_key(
     assert code == 1, err
 
 
+def test_all_keys_leaves_out_a_key_pending_deletion(
+    sandbox: Sandbox, seeded: Seeder, tmp_path: Path, boto_client: Any
+) -> None:
+    result = seeded("many-keys:2")
+    doomed = result.extra_key_ids[0]
+    boto_client("kms").schedule_key_deletion(KeyId=doomed, PendingWindowInDays=7)
+    code, out, err = run(
+        sandbox, "--config", str(_config(tmp_path, result)), "--all-keys"
+    )
+    arns = [line for line in err.splitlines() if "arn:aws:kms" in line]
+    assert len(arns) == 2, err
+    assert not any(doomed in line for line in arns)
+    assert code == 1
+
+
+def test_all_keys_with_no_customer_managed_key_is_an_error(
+    sandbox: Sandbox, seeded: Seeder, tmp_path: Path, boto_client: Any
+) -> None:
+    result = seeded("guide-as-written")
+    boto_client("kms").schedule_key_deletion(KeyId=result.key_id, PendingWindowInDays=7)
+    code, out, err = run(
+        sandbox, "--config", str(_config(tmp_path, result)), "--all-keys"
+    )
+    assert code == 2
+    assert "There is no customer managed key in us-east-1." in err
+    assert "Traceback" not in err
+    assert out == ""
+
+
 def test_output_is_written_to_the_file(
     sandbox: Sandbox, seeded: Seeder, tmp_path: Path
 ) -> None:

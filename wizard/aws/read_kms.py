@@ -92,6 +92,28 @@ def aliases(api: Api, region: str, key: str) -> Read[tuple[str, ...]]:
     )
 
 
+def region_aliases(api: Api, region: str, key: str) -> Read[tuple[str, ...]]:
+    """The key's alias names, from one ListAliases of the whole region.
+
+    ListAliases without a KeyId lists every alias of the account and region
+    (https://docs.aws.amazon.com/kms/latest/APIReference/API_ListAliases.html).
+    The listing is memoized, so a fleet of N keys pays one listing (a page per
+    100 aliases) instead of N calls; a single key is cheaper with :func:`aliases`.
+    """
+    pages = api.pages("kms", "ListAliases", region, region=region)
+    if isinstance(pages, Unknown):
+        return pages
+    bare = key.rsplit("key/", 1)[-1]
+    return tuple(
+        sorted(
+            str(a["AliasName"])
+            for page in pages
+            for a in page.get("Aliases", [])
+            if a.get("TargetKeyId") == bare
+        )
+    )
+
+
 def grants(api: Api, region: str, key: str) -> Read[tuple[Grant, ...]]:
     """kms:ListGrants for the key."""
     pages = api.pages("kms", "ListGrants", key, region=region, KeyId=key)
@@ -118,22 +140,35 @@ def resolve_key(api: Api, region: str, ref: str) -> Read[str]:
     return info if isinstance(info, Unknown) else info.arn
 
 
+def key_arns(api: Api, region: str) -> list[str] | Unknown:
+    """kms:ListKeys: the ARN of every key in ``region``, AWS managed ones too."""
+    pages = api.pages("kms", "ListKeys", region, region=region)
+    if isinstance(pages, Unknown):
+        return pages
+    return [str(k["KeyArn"]) for page in pages for k in page.get("Keys", [])]
+
+
+def in_fleet(api: Api, region: str, arn: str) -> bool:
+    """Whether a fleet audit covers the key: customer managed, not going away.
+
+    A key whose DescribeKey failed is kept, so the audit shows it as unknown
+    instead of silently skipping it.
+    """
+    info = describe_key(api, region, arn)
+    if isinstance(info, Unknown):
+        logger.info("keeping %s in the fleet: %s", arn, info.reason)
+        return True
+    return info.manager == "CUSTOMER" and info.state not in _GONE
+
+
 def customer_keys(api: Api, region: str) -> list[str] | Unknown:
     """Customer managed keys in ``region`` that are not pending deletion.
 
     Returns:
         Key ARNs in ListKeys order; keys whose DescribeKey failed are kept.
     """
-    pages = api.pages("kms", "ListKeys", region, region=region)
-    if isinstance(pages, Unknown):
-        return pages
-    arns = [str(k["KeyArn"]) for page in pages for k in page.get("Keys", [])]
-    infos = api.fan([partial(describe_key, api, region, arn) for arn in arns])
-    kept = []
-    for arn, info in zip(arns, infos, strict=True):
-        if isinstance(info, Unknown):
-            logger.info("keeping %s in the fleet: %s", arn, info.reason)
-            kept.append(arn)
-        elif info.manager == "CUSTOMER" and info.state not in _GONE:
-            kept.append(arn)
-    return kept
+    arns = key_arns(api, region)
+    if isinstance(arns, Unknown):
+        return arns
+    kept = api.fan([partial(in_fleet, api, region, arn) for arn in arns])
+    return [arn for arn, keep in zip(arns, kept, strict=True) if keep]

@@ -58,16 +58,24 @@ class AccountReader:
     its idle threads when it is garbage collected or the interpreter exits.
     """
 
-    def __init__(self, target: AwsTarget, max_workers: int = 8) -> None:
+    def __init__(
+        self, target: AwsTarget, max_workers: int = 8, *, callers: int = 0
+    ) -> None:
         """Prepare a run; no client is built and nothing is called yet.
 
         Args:
             target: region, profile, endpoint, retries and timeouts.
-            max_workers: how many reads may run at once.
+            max_workers: how many reads the pool runs at once.
+            callers: threads of the caller's own that read at the same time
+                (a fleet audit's snapshots): a fan-out runs parts no worker
+                has started in the calling thread, so connections are sized
+                for the pool and these threads together.
         """
         self.target = target
         self.max_workers = max(1, max_workers)
-        self._clients = Clients(target, max_pool_connections=self.max_workers)
+        self.max_concurrency = self.max_workers + max(0, callers)
+        """The most requests this reader can have in flight at once."""
+        self._clients = Clients(target, max_pool_connections=self.max_concurrency)
         self.api = Api(self._clients)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
@@ -133,12 +141,26 @@ class AccountReader:
         with self._running():
             return read_kms.customer_keys(self.api, region)
 
+    def list_keys(self, region: str) -> list[str] | Unknown:
+        """ARNs of every key in ``region`` (ListKeys only), for :meth:`in_fleet`."""
+        with self._running():
+            return read_kms.key_arns(self.api, region)
+
+    def in_fleet(self, region: str, arn: str) -> bool:
+        """Whether a fleet audit covers the key (see :func:`read_kms.in_fleet`).
+
+        DescribeKey is memoized, so the snapshot that follows reuses it.
+        """
+        with self._running():
+            return read_kms.in_fleet(self.api, region, arn)
+
     def snapshot(
         self,
         values: Values,
         *,
         probe: bool = False,
         harbor_values_key: str | None = None,
+        fleet: bool = False,
     ) -> AccountSnapshot:
         """Everything the audit needs about ``values``' key, bucket and role.
 
@@ -151,6 +173,9 @@ class AccountReader:
             probe: also write, read back and delete a probe object with SSE-KMS.
             harbor_values_key: the ``keyid`` of Harbor's values.yaml; it is
                 resolved to the key ARN it names (aliases included).
+            fleet: this is one of many snapshots of the region's keys: reads
+                that can answer for every key at once (the aliases) are made
+                once for the region and shared.
 
         Returns:
             The snapshot, with the calls that fed it.
@@ -158,7 +183,8 @@ class AccountReader:
         read_at = datetime.now(UTC)
         region = values.region or self.default_region() or ""
         with self._running() as trace:
-            fields = self.api.fan_named(_field_reads(self.api, values, region))
+            reads = _field_reads(self.api, values, region, fleet=fleet)
+            fields = self.api.fan_named(reads)
             harbor_key = None
             if harbor_values_key is not None:
                 harbor_key = _harbor_key(self.api, values, region, harbor_values_key)
@@ -226,7 +252,9 @@ def _not_set(what: str, field: str) -> Unknown:
     )
 
 
-def _field_reads(api: Api, values: Values, region: str) -> dict[str, Callable[[], Any]]:
+def _field_reads(
+    api: Api, values: Values, region: str, *, fleet: bool = False
+) -> dict[str, Callable[[], Any]]:
     """The snapshot's fields, each as a read that cannot raise for AWS errors."""
     key = _key_ref(values)
     bucket, role = values.bucket, values.harbor_role_arn
@@ -255,7 +283,7 @@ def _field_reads(api: Api, values: Values, region: str) -> dict[str, Callable[[]
         "key_policy": for_key(read_kms.key_policy),
         "rotation": for_key(read_kms.rotation),
         "tags": for_key(read_kms.tags),
-        "aliases": for_key(read_kms.aliases),
+        "aliases": for_key(read_kms.region_aliases if fleet else read_kms.aliases),
         "grants": for_key(read_kms.grants),
         "bucket": lambda: (
             read_s3.bucket(api, region, bucket)

@@ -32,8 +32,9 @@ if TYPE_CHECKING:
     from wizard.aws.readers import AccountReader
 
 FORMATS = ("text", "json", "markdown", "sarif")
-FLEET_WORKERS = 4
+FLEET_WORKERS = 16
 READ_WORKERS = 8
+FLEET_READ_WORKERS = 32
 
 
 def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -126,11 +127,16 @@ def _connect(
         profile=args.profile,
         endpoint_url=args.endpoint_url,
     )
-    # A fleet audit runs FLEET_WORKERS snapshots at once, each fanning out its
-    # reads onto the reader's one pool; its threads and connection pools are
-    # sized for all of them.
-    workers = READ_WORKERS * (FLEET_WORKERS if args.all_keys else 1)
-    reader = AccountReader(target, max_workers=workers)
+    # A fleet audit runs FLEET_WORKERS snapshots at once, all fanning out their
+    # reads onto the reader's one pool (a snapshot waiting on its reads runs
+    # unstarted ones itself); its threads and connection pools are sized for
+    # the whole fleet.
+    if args.all_keys:
+        reader = AccountReader(
+            target, max_workers=FLEET_READ_WORKERS, callers=FLEET_WORKERS
+        )
+    else:
+        reader = AccountReader(target, max_workers=READ_WORKERS)
     caller = reader.connect()
     region = values.region or reader.default_region() or ""
     if not region:
@@ -190,17 +196,21 @@ def _set(values: Values, field: str) -> bool:
 
 
 def _keys(reader: AccountReader, values: Values, all_keys: bool) -> list[str]:
+    """The key to audit, or with ``--all-keys`` every key ListKeys returns.
+
+    Which of them a fleet audit covers is decided per key as its audit starts
+    (:meth:`AccountReader.in_fleet`), so snapshots begin while other keys are
+    still being described.
+    """
     if not all_keys:
         return [values.key_id]
     from wizard.core.snapshot import Unknown
 
-    found = reader.list_customer_keys(values.region)
+    found = reader.list_keys(values.region)
     if isinstance(found, Unknown):
         raise WizardError(
             f"The keys of {values.region} cannot be listed: {found.reason}"
         )
-    if not found:
-        raise WizardError(f"There is no customer managed key in {values.region}.")
     return found
 
 
@@ -225,12 +235,18 @@ def _audit_keys(
 ) -> list[report.KeyAudit]:
     text = args.format == "text"
 
-    def one(key: str) -> report.KeyAudit:
+    single = not args.all_keys
+
+    def one(key: str) -> report.KeyAudit | None:
+        if not single and not reader.in_fleet(values.region, key):
+            return None
         key_values = replace(values, key_id=key)
         snapshot = reader.snapshot(
-            key_values, probe=args.probe, harbor_values_key=harbor_key
+            key_values,
+            probe=args.probe,
+            harbor_values_key=harbor_key,
+            fleet=not single,
         )
-        single = len(keys) == 1
 
         def progress(item: Item, verdict: Any) -> None:
             if text and single:
@@ -244,12 +260,15 @@ def _audit_keys(
             err.write(f"  {key}: {report.summary_line(counts)}\n")
         return report.KeyAudit(report.key_json(snapshot, key_values), items, verdicts)
 
-    if len(keys) == 1:
-        return [one(keys[0])]
+    if single:
+        return [audit for audit in map(one, keys) if audit is not None]
     # Account-level reads (trails, alarms, rules...) are memoized by the
     # reader, so parallel snapshots share them instead of repeating them.
     with ThreadPoolExecutor(FLEET_WORKERS, "harbor-kms-audit") as pool:
-        return list(pool.map(one, keys))
+        audits = [audit for audit in pool.map(one, keys) if audit is not None]
+    if not audits:
+        raise WizardError(f"There is no customer managed key in {values.region}.")
+    return audits
 
 
 def _write(
