@@ -294,6 +294,43 @@ def test_all_keys_with_no_customer_managed_key_is_an_error(
     assert out == ""
 
 
+def test_all_keys_covers_every_region_listed(
+    sandbox: Sandbox, seeded: Seeder, tmp_path: Path, boto_client: Any
+) -> None:
+    result = seeded("guide-as-written")
+    other = boto_client("kms", region="eu-west-1").create_key()["KeyMetadata"]
+    code, out, err = run(
+        sandbox,
+        "--config",
+        str(_config(tmp_path, result)),
+        "--all-keys",
+        "--region",
+        "us-east-1,eu-west-1",
+        "--format",
+        "json",
+    )
+    arns = sorted(k["key"]["arn"] for k in json.loads(out)["keys"])
+    assert arns == sorted([result.key_arn, other["Arn"]])
+    assert ":eu-west-1:" in other["Arn"]
+    assert code == 1, err
+
+
+def test_several_regions_without_all_keys_is_a_usage_error(
+    sandbox: Sandbox, seeded: Seeder, tmp_path: Path
+) -> None:
+    result = seeded("guide-as-written")
+    code, out, err = run(
+        sandbox,
+        "--config",
+        str(_config(tmp_path, result)),
+        "--region",
+        "us-east-1,eu-west-1",
+    )
+    assert code == 2
+    assert "only be given with --all-keys" in err
+    assert out == ""
+
+
 def test_output_is_written_to_the_file(
     sandbox: Sandbox, seeded: Seeder, tmp_path: Path
 ) -> None:

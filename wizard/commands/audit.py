@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from wizard.commands.common import aws_options, override_values
+from wizard.commands.fleet import fleet_keys, key_region, parse_regions
 from wizard.core import compliance, store
 from wizard.core.checklist import engine, report
 from wizard.core.checklist.model import Attestation, Item
@@ -66,7 +67,8 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     audit.add_argument(
         "--all-keys",
         action="store_true",
-        help="audit every customer managed key of the region",
+        help="audit every customer managed key of the region "
+        "(of several with --region R1,R2)",
     )
     audit.add_argument(
         "--framework",
@@ -99,19 +101,26 @@ def cmd_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     items = engine.load_items()
     attestations = engine.parse_attestations(extra.get("attestations"), items, source)
 
-    reader, values = _connect(args, values, err)
+    regions = parse_regions(args.region, all_keys=args.all_keys)
+    reader, values = _connect(args, values, err, regions)
     with reader:
-        keys = _keys(reader, values, args.all_keys)
+        if args.all_keys:
+            keys = fleet_keys(reader, regions or [values.region])
+        else:
+            keys = [values.key_id]
         harbor_key = _harbor_key(args.harbor_values)
         audits = _audit_keys(
             reader, keys, values, items, attestations, args, harbor_key, err
         )
+    if not audits:
+        where = ", ".join(regions or [values.region])
+        raise WizardError(f"There is no customer managed key in {where}.")
     _write(args, out, audits)
     return 1 if any(engine.failed(a.verdicts, args.fail_on) for a in audits) else 0
 
 
 def _connect(
-    args: argparse.Namespace, values: Values, err: TextIO
+    args: argparse.Namespace, values: Values, err: TextIO, regions: list[str]
 ) -> tuple[AccountReader, Values]:
     """A reader on the target, and the values completed with region and account.
 
@@ -147,7 +156,8 @@ def _connect(
             f"values name {values.account_id}; auditing {caller.account}.\n"
         )
     if args.format == "text":
-        err.write(f"Auditing account {caller.account} in {region} as {caller.arn}\n")
+        where = ", ".join(regions) if regions else region
+        err.write(f"Auditing account {caller.account} in {where} as {caller.arn}\n")
     return reader, replace(values, region=region, account_id=caller.account)
 
 
@@ -171,7 +181,10 @@ def _load(args: argparse.Namespace, err: TextIO) -> tuple[Values, dict[str, Any]
             )
     if args.harbor_values is not None:
         values = prefill(values, read_harbor_values(args.harbor_values))
-    values = override_values(values, key_id=args.key_id, region=args.region)
+    # Several regions (--all-keys only) are checked by parse_regions; the
+    # first one is the values' region.
+    first = (args.region or "").split(",")[0].strip() or None
+    values = override_values(values, key_id=args.key_id, region=first)
     problems = [
         p
         for p in validate(values)
@@ -193,25 +206,6 @@ def _load(args: argparse.Namespace, err: TextIO) -> tuple[Values, dict[str, Any]
 
 def _set(values: Values, field: str) -> bool:
     return bool(getattr(values, field, None))
-
-
-def _keys(reader: AccountReader, values: Values, all_keys: bool) -> list[str]:
-    """The key to audit, or with ``--all-keys`` every key ListKeys returns.
-
-    Which of them a fleet audit covers is decided per key as its audit starts
-    (:meth:`AccountReader.in_fleet`), so snapshots begin while other keys are
-    still being described.
-    """
-    if not all_keys:
-        return [values.key_id]
-    from wizard.core.snapshot import Unknown
-
-    found = reader.list_keys(values.region)
-    if isinstance(found, Unknown):
-        raise WizardError(
-            f"The keys of {values.region} cannot be listed: {found.reason}"
-        )
-    return found
 
 
 def _harbor_key(path: Path | None) -> str | None:
@@ -238,9 +232,10 @@ def _audit_keys(
     single = not args.all_keys
 
     def one(key: str) -> report.KeyAudit | None:
-        if not single and not reader.in_fleet(values.region, key):
+        region = key_region(key, values.region)
+        if not single and not reader.in_fleet(region, key):
             return None
-        key_values = replace(values, key_id=key)
+        key_values = replace(values, key_id=key, region=region)
         snapshot = reader.snapshot(
             key_values,
             probe=args.probe,
@@ -265,10 +260,7 @@ def _audit_keys(
     # Account-level reads (trails, alarms, rules...) are memoized by the
     # reader, so parallel snapshots share them instead of repeating them.
     with ThreadPoolExecutor(FLEET_WORKERS, "harbor-kms-audit") as pool:
-        audits = [audit for audit in pool.map(one, keys) if audit is not None]
-    if not audits:
-        raise WizardError(f"There is no customer managed key in {values.region}.")
-    return audits
+        return [audit for audit in pool.map(one, keys) if audit is not None]
 
 
 def _write(
