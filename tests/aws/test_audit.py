@@ -315,6 +315,47 @@ def test_all_keys_covers_every_region_listed(
     assert code == 1, err
 
 
+def test_all_keys_keeps_a_key_it_cannot_describe_and_says_why(
+    sandbox: Sandbox, seeded: Seeder, tmp_path: Path
+) -> None:
+    result = seeded("many-keys:2")
+    sandbox.add_fault("kms", "DescribeKey", "AccessDeniedException")
+    code, out, err = run(
+        sandbox,
+        "--config",
+        str(_config(tmp_path, result)),
+        "--all-keys",
+        "--format",
+        "json",
+    )
+    keys = json.loads(out)["keys"]
+    assert len(keys) == 3, err
+    for key in keys:
+        reasons = {i["id"]: i["reason"] for i in key["items"]}
+        assert "kms:DescribeKey" in reasons["key_description"]
+    assert code == 1
+
+
+def test_all_keys_names_the_region_whose_keys_cannot_be_listed(
+    sandbox: Sandbox, seeded: Seeder, tmp_path: Path
+) -> None:
+    result = seeded("guide-as-written")
+    sandbox.add_fault("kms", "ListKeys", "AccessDeniedException")
+    code, out, err = run(
+        sandbox,
+        "--config",
+        str(_config(tmp_path, result)),
+        "--all-keys",
+        "--region",
+        "us-east-1,eu-west-1",
+    )
+    assert code == 2
+    assert "The keys of us-east-1 cannot be listed" in err
+    assert "kms:ListKeys" in err
+    assert "Traceback" not in err
+    assert out == ""
+
+
 def test_several_regions_without_all_keys_is_a_usage_error(
     sandbox: Sandbox, seeded: Seeder, tmp_path: Path
 ) -> None:
