@@ -48,13 +48,19 @@ def _config(tmp_path: Path, result: SeedResult, **extra: Any) -> Path:
     return path
 
 
-def _harbor_values(tmp_path: Path, result: SeedResult, key: str | None = None) -> Path:
+def _harbor_values(
+    tmp_path: Path,
+    result: SeedResult,
+    key: str | None = None,
+    *,
+    encrypt: bool = True,
+) -> Path:
     path = tmp_path / "values.yaml"
     s3 = {
         "region": result.region,
         "bucket": result.bucket,
-        "encrypt": True,
-        "keyid": key or result.key_arn,
+        "encrypt": encrypt,
+        "keyid": result.key_arn if key is None else key,
     }
     document = {"persistence": {"imageChartStorage": {"type": "s3", "s3": s3}}}
     path.write_text(yaml.safe_dump(document), encoding="utf-8")
@@ -461,6 +467,56 @@ def test_harbor_values_naming_another_key_fail(
     item = next(i for i in json.loads(out)["items"] if i["id"] == "harbor_values_key")
     assert item["status"] == "fail", item["reason"]
     assert result.extra_key_ids[0] in item["reason"]
+
+
+@pytest.mark.parametrize(
+    ("key", "encrypt", "expected"),
+    [
+        ("", True, "asks for SSE-S3 (AES256) on every upload"),
+        (None, False, "sends no encryption header and ignores s3.keyid"),
+    ],
+    ids=["encrypt-without-keyid", "encrypt-off"],
+)
+def test_harbor_values_that_do_not_name_the_key_fail_with_what_s3_does(
+    sandbox: Sandbox,
+    seeded: Seeder,
+    tmp_path: Path,
+    key: str | None,
+    encrypt: bool,
+    expected: str,
+) -> None:
+    result = seeded("hardened")
+    harbor = _harbor_values(tmp_path, result, key, encrypt=encrypt)
+    _, out, _ = run(
+        sandbox,
+        "--config",
+        str(_config(tmp_path, result)),
+        "--harbor-values",
+        str(harbor),
+        "--format",
+        "json",
+    )
+    item = next(i for i in json.loads(out)["items"] if i["id"] == "harbor_values_key")
+    assert item["status"] == "fail", item["reason"]
+    assert expected in item["reason"]
+    assert item["evidence"][0]["fields"]["encrypt"] is encrypt
+
+
+def test_harbor_values_naming_this_key_pass(
+    sandbox: Sandbox, seeded: Seeder, tmp_path: Path
+) -> None:
+    result = seeded("hardened")
+    _, out, _ = run(
+        sandbox,
+        "--config",
+        str(_config(tmp_path, result)),
+        "--harbor-values",
+        str(_harbor_values(tmp_path, result)),
+        "--format",
+        "json",
+    )
+    item = next(i for i in json.loads(out)["items"] if i["id"] == "harbor_values_key")
+    assert item["status"] == "pass", item["reason"]
 
 
 def test_framework_groups_results_by_control_and_certifies_nothing(

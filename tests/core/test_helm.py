@@ -58,6 +58,18 @@ def test_notes_when_harbor_does_not_encrypt_with_kms(tmp_path: Path) -> None:
     assert any("encrypt is not true" in n for n in notes)
 
 
+def test_encrypt_without_keyid_is_noted_as_sse_s3(tmp_path: Path) -> None:
+    # The distribution driver asks for AES256 then, overriding the bucket default.
+    text = CHART.replace(
+        "keyid: arn:aws:kms:eu-west-1:444455556666:key/"
+        "1234abcd-12ab-34cd-56ef-1234567890ab",
+        "keyid: ''",
+    )
+    (note,) = read_harbor_values(_write(tmp_path, text)).notes
+    assert "SSE-S3 (AES256)" in note
+    assert "overrides the bucket's default" in note
+
+
 def test_alias_key_is_not_used_as_key_id(tmp_path: Path) -> None:
     text = CHART.replace(
         "keyid: arn:aws:kms:eu-west-1:444455556666:key/"

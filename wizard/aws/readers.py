@@ -160,6 +160,7 @@ class AccountReader:
         *,
         probe: bool = False,
         harbor_values_key: str | None = None,
+        harbor_values_encrypt: bool | None = None,
         fleet: bool = False,
     ) -> AccountSnapshot:
         """Everything the audit needs about ``values``' key, bucket and role.
@@ -171,8 +172,10 @@ class AccountReader:
         Args:
             values: the environment values (key, bucket, Harbor role, region).
             probe: also write, read back and delete a probe object with SSE-KMS.
-            harbor_values_key: the ``keyid`` of Harbor's values.yaml; it is
-                resolved to the key ARN it names (aliases included).
+            harbor_values_key: the ``keyid`` of Harbor's values.yaml ("" for
+                none); it is resolved to the key ARN it names (aliases
+                included).
+            harbor_values_encrypt: the values.yaml's ``encrypt``, kept as read.
             fleet: this is one of many snapshots of the region's keys: reads
                 that can answer for every key at once (the aliases) are made
                 once for the region and shared.
@@ -194,6 +197,7 @@ class AccountReader:
             region=region,
             probe=probed,
             harbor_values_key=harbor_key,
+            harbor_values_encrypt=harbor_values_encrypt,
             calls=trace.calls(),
             **fields,
         )
@@ -315,13 +319,11 @@ def _key_arn(api: Api, region: str, key: str) -> str:
     return info.arn if isinstance(info, KeyInfo) else key
 
 
-def _harbor_key(
-    api: Api, values: Values, region: str, keyid: str
-) -> str | None | Unknown:
-    """The key ARN Harbor's ``keyid`` names; None when Harbor sets no key."""
+def _harbor_key(api: Api, values: Values, region: str, keyid: str) -> str | Unknown:
+    """The key ARN Harbor's ``keyid`` names; "" when Harbor names no key."""
     keyid = keyid.strip()
     if not keyid:
-        return None
+        return ""
     key = _key_ref(values)
     if key and keyid in (values.key_id, values.bare_key_id, key):
         return _key_arn(api, region, key)

@@ -108,9 +108,9 @@ def cmd_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             keys = fleet_keys(reader, regions or [values.region])
         else:
             keys = [values.key_id]
-        harbor_key = _harbor_key(args.harbor_values)
+        harbor = _harbor_storage(args.harbor_values)
         audits = _audit_keys(
-            reader, keys, values, items, attestations, args, harbor_key, err
+            reader, keys, values, items, attestations, args, harbor, err
         )
     if not audits:
         where = ", ".join(regions or [values.region])
@@ -208,13 +208,14 @@ def _set(values: Values, field: str) -> bool:
     return bool(getattr(values, field, None))
 
 
-def _harbor_key(path: Path | None) -> str | None:
-    """The key Harbor's values.yaml asks S3 for: "" for none, None when not given."""
+def _harbor_storage(path: Path | None) -> tuple[str, bool] | None:
+    """Harbor's s3.keyid ("" for none) and s3.encrypt; None when not given."""
     if path is None:
         return None
     storage = read_harbor_values(path)
-    # The S3 driver ignores keyid unless encrypt is true.
-    return (storage.key_id or "") if storage.encrypt else ""
+    # The S3 driver ignores keyid unless encrypt is true (wizard.core.helm).
+    encrypt = storage.encrypt is True
+    return (storage.key_id or "") if encrypt else "", encrypt
 
 
 def _audit_keys(
@@ -224,7 +225,7 @@ def _audit_keys(
     items: list[Item],
     attestations: dict[str, Attestation],
     args: argparse.Namespace,
-    harbor_key: str | None,
+    harbor: tuple[str, bool] | None,
     err: TextIO,
 ) -> list[report.KeyAudit]:
     text = args.format == "text"
@@ -239,7 +240,8 @@ def _audit_keys(
         snapshot = reader.snapshot(
             key_values,
             probe=args.probe,
-            harbor_values_key=harbor_key,
+            harbor_values_key=harbor[0] if harbor else None,
+            harbor_values_encrypt=harbor[1] if harbor else None,
             fleet=not single,
         )
 

@@ -3,6 +3,13 @@
 Harbor's chart keeps S3 storage under ``persistence.imageChartStorage.s3`` with
 ``region``, ``bucket``, ``encrypt`` and ``keyid`` (the distribution driver's
 names). https://github.com/goharbor/harbor-helm/blob/main/values.yaml
+
+What the driver asks S3 for (``getEncryptionMode`` and ``getSSEKMSKeyID`` in
+https://github.com/distribution/distribution/blob/main/registry/storage/driver/s3-aws/s3.go):
+with ``encrypt`` off, no encryption header, so S3 applies the bucket's default
+encryption; with ``encrypt`` on and a ``keyid``, SSE-KMS under that key; with
+``encrypt`` on and no ``keyid``, SSE-S3 (``AES256``), which overrides a bucket
+default of SSE-KMS.
 """
 
 from __future__ import annotations
@@ -62,12 +69,16 @@ def read_harbor_values(path: Path) -> HarborStorage:
     encrypt = s3.get("encrypt")
     if encrypt is not True:
         notes.append(
-            "s3.encrypt is not true: Harbor does not ask S3 to encrypt "
-            "its objects with a KMS key."
+            "s3.encrypt is not true: Harbor sends no encryption header and "
+            "ignores s3.keyid, so S3 applies the bucket's default encryption."
         )
     key_id = _text(s3.get("keyid"))
     if encrypt is True and not key_id:
-        notes.append("s3.keyid is empty: S3 uses the bucket's default key.")
+        notes.append(
+            "s3.keyid is empty while s3.encrypt is true: Harbor asks S3 for "
+            "SSE-S3 (AES256) on every upload, which overrides the bucket's "
+            "default SSE-KMS key."
+        )
     return HarborStorage(
         region=_text(s3.get("region")),
         bucket=_text(s3.get("bucket")),

@@ -229,8 +229,11 @@ class AccountSnapshot:
     """CloudTrail LookupEvents for the key over the last days (parsed events)."""
     probe: Read[ProbeResult] | None = None
     """None unless the user asked for --probe."""
-    harbor_values_key: Read[str | None] | None = None
-    """The keyid of a Harbor values.yaml, when one was given."""
+    harbor_values_key: Read[str] | None = None
+    """The key ARN a Harbor values.yaml's s3.keyid names ("" when it names
+    none), when a values.yaml was given."""
+    harbor_values_encrypt: bool | None = None
+    """The values.yaml's s3.encrypt, when a values.yaml was given."""
     calls: tuple[ApiCall, ...] = ()
 
 

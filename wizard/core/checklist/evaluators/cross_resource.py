@@ -107,11 +107,24 @@ def harbor_values_key(ctx: EvalContext) -> Verdict:
     key = ctx.snapshot.key
     if isinstance(key, Unknown):
         return ctx.unknown(key)
-    evidence = ctx.evidence("helm:values.yaml", keyid=given)
+    encrypt = ctx.snapshot.harbor_values_encrypt
+    evidence = ctx.evidence("helm:values.yaml", encrypt=encrypt, keyid=given)
+    # What the distribution S3 driver asks S3 for: see wizard.core.helm.
+    if not encrypt:
+        return ctx.failed(
+            "Harbor's s3.encrypt is not true, so its S3 driver sends no "
+            "encryption header and ignores s3.keyid: each object gets whatever "
+            "the bucket's default encryption is when it is written. Set "
+            f"s3.encrypt: true and s3.keyid: {key.arn} so Harbor names this key "
+            "on every upload.",
+            evidence,
+        )
     if not given:
         return ctx.failed(
-            "Harbor's s3 block sets no keyid (or encrypt is off), so Harbor does "
-            f"not ask S3 to encrypt with {key.arn}.",
+            "Harbor's s3.encrypt is true but s3.keyid is empty, so its S3 driver "
+            "asks for SSE-S3 (AES256) on every upload, which overrides the "
+            f"bucket's default SSE-KMS: new objects are not encrypted with "
+            f"{key.arn}. Set s3.keyid to the key's ARN.",
             evidence,
         )
     named = names_key(given, key, ctx.snapshot.aliases)
