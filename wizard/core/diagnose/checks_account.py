@@ -94,7 +94,11 @@ def _is_this_key(facts: Facts, found: ObjectEncryption) -> bool:
 
 
 def bucket_default_key(facts: Facts) -> Check:
-    """Uploads without Harbor's ``keyid`` use the bucket's default key."""
+    """Uploads with Harbor's ``encrypt`` off use the bucket's default key.
+
+    With ``encrypt`` on and no ``keyid`` Harbor asks for SSE-S3 instead
+    (see :mod:`wizard.core.helm`).
+    """
     title = "Bucket default encryption uses another key"
     bucket = facts.snapshot.bucket
     if isinstance(bucket, Unknown):
@@ -129,7 +133,7 @@ def bucket_default_key(facts: Facts) -> Check:
         title,
         "found",
         f"The bucket's default key is {encryption.kms_key_id}, not this key: "
-        "uploads without Harbor's s3.keyid use it, under its own key policy.",
+        "uploads from Harbor with s3.encrypt off use it, under its own key policy.",
         f"aws s3api put-bucket-encryption --bucket {bucket.name} with "
         f"KMSMasterKeyID {facts.key_arn}, or set Harbor's s3.keyid to this key.",
         None,
