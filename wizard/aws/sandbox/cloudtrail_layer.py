@@ -5,7 +5,9 @@ record (:mod:`.trail_events`) of each KMS call that is not a Describe, Get or
 List, and of the KMS calls S3 makes for a caller (:mod:`.s3_layer`), and
 answers LookupEvents from it. Like CloudTrail's Event history, LookupEvents
 returns only the last 90 days; ``age_events`` moves every record into the
-past, so a test can give a key an old history and nothing recent.
+past, so a test can give a key an old history and nothing recent. Each record
+is also delivered to the CloudWatch Logs group of every trail that would log
+it, where metric filters count it and alarms fire (:mod:`.log_delivery`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections import deque
 from datetime import datetime
 from typing import Any
 
-from wizard.aws.sandbox.moto_access import MotoAccess
+from wizard.aws.sandbox.log_delivery import LogDelivery
 from wizard.aws.sandbox.protocols import _ApiError, _Call, _json_ok, _Response
 from wizard.aws.sandbox.trail_events import _Event, _Invoked, _trail_event
 
@@ -79,7 +81,7 @@ def _lookup_query(
     return attrs, start, end, limit, offset
 
 
-class CloudTrailLayer(MotoAccess):
+class CloudTrailLayer(LogDelivery):
     """Records KMS calls and answers CloudTrail ``LookupEvents`` from them."""
 
     _events: deque[_Event]
@@ -88,8 +90,6 @@ class CloudTrailLayer(MotoAccess):
         """Keep a CloudTrail record of a KMS call (KMS dev guide, ct-*.html)."""
         # TODO: read-only KMS calls (Describe*, Get*, List*) and other services'
         # calls are not recorded, though CloudTrail records them as well.
-        # TODO: events are not delivered to a trail's CloudWatch Logs group, so
-        # the seeded metric filters and alarms never fire in the sandbox.
         if call.operation.startswith(("Describe", "Get", "List")):
             return
         try:
@@ -112,6 +112,7 @@ class CloudTrailLayer(MotoAccess):
         event = _trail_event(call, ident, sorted(set(arns)), response.status, answer)
         with self._lock:
             self._events.append(event)
+        self._deliver(event)
 
     def _record_invoked(
         self,
@@ -140,6 +141,7 @@ class CloudTrailLayer(MotoAccess):
             return
         with self._lock:
             self._events.append(event)
+        self._deliver(event)
 
     def age_events(self, days: float) -> int:
         """Move every recorded event ``days`` into the past; how many there were."""

@@ -3,10 +3,11 @@
 :class:`MotoAccess` is the base of the layer's parts (:mod:`.cloudtrail_layer`,
 :mod:`.kms_layer`, :mod:`.s3_layer`, :mod:`.config_layer`, :mod:`.iam_layer`):
 the handlers look things up in moto as the caller would, and resolve who a
-caller and a key are. Two lookups have no API a caller could use and read
+caller and a key are. Some lookups have no API a caller could use and read
 moto's backends instead: how S3 stored an object (the key it is encrypted
-under), and the state of a key in another account. Its state is set up by
-``SandboxApp`` (:mod:`.server`).
+under), the state of a key in another account, and the trails, log groups and
+alarms CloudTrail and CloudWatch would act on for themselves
+(:mod:`.log_delivery`). Its state is set up by ``SandboxApp`` (:mod:`.server`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from typing import Any
 from urllib.parse import urlencode
 from xml.etree import ElementTree
 
+from moto.cloudtrail.models import cloudtrail_backends
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.kms.models import kms_backends
+from moto.logs.models import logs_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3.models import s3_backends
 from werkzeug.test import EnvironBuilder
@@ -149,3 +153,20 @@ class MotoAccess:
             return s3_backends[account][partition_of(call.region)].get_bucket(name)
         except Exception:  # MissingBucket and kin: moto answers the call itself
             return None
+
+    @staticmethod
+    def _trails(account: str) -> list[Any]:
+        """moto's trails of ``account``, in every region that has any."""
+        # values() holds only the regions moto has made a backend for.
+        backends = cloudtrail_backends[account].values()
+        return [trail for backend in backends for trail in backend.trails.values()]
+
+    @staticmethod
+    def _logs_backend(account: str, region: str) -> Any:
+        """moto's CloudWatch Logs in ``account`` and ``region``."""
+        return logs_backends[account][region]
+
+    @staticmethod
+    def _cloudwatch_backend(account: str, region: str) -> Any:
+        """moto's CloudWatch (metrics and alarms) in ``account`` and ``region``."""
+        return cloudwatch_backends[account][region]
