@@ -3,8 +3,9 @@
 Everything reaches it over HTTP with ``endpoint_url``; nothing patches boto3.
 The layer answers the few APIs the tool reads that moto 5.2 lacks, injects
 faults for tests, refuses SSE-KMS object reads and writes under an unusable
-key, and records CloudTrail-like events for KMS calls; every other request goes
-to moto unchanged. Control endpoints, for tests and other processes:
+key, and records CloudTrail-like events for KMS calls, delivered to the trails'
+CloudWatch Logs groups where metric filters count them and alarms fire; every
+other request goes to moto unchanged. Control endpoints, for tests and other processes:
 
 - ``POST /_sandbox/faults`` (a JSON :class:`Fault`), ``GET`` and
   ``DELETE /_sandbox/faults``;
@@ -41,6 +42,16 @@ Measured against moto 5.2.5 with boto3/botocore 1.44, and what the layer does:
   KMS call that is not a Describe, Get or List, and the ``GenerateDataKey`` and
   ``Decrypt`` S3 makes for an SSE-KMS put or get (``invokedBy``
   s3.amazonaws.com); like Event history, LookupEvents returns 90 days only.
+- moto keeps trails, log groups, metric filters, metric data and alarms but
+  never connects them: a trail delivers nothing to CloudWatch Logs, a metric
+  filter counts nothing, an alarm never leaves its first state (``OK``, where
+  AWS starts at ``INSUFFICIENT_DATA``). The layer delivers each record to the
+  log group of every logging trail that covers its region and whose event
+  selectors take it, runs the group's JSON metric filters on it, puts their
+  data points and moves breaching alarms to ``ALARM`` (:mod:`.log_delivery`,
+  :mod:`.filter_patterns`, :mod:`.alarm_state`). Not modelled: term and
+  space-delimited patterns, ``defaultValue``, alarms over more than one period,
+  a return to ``OK``, alarm actions, and delivery delay.
 - CloudTrail ``CreateTrail`` checks that the bucket exists but not its policy
   (AWS requires one that lets cloudtrail.amazonaws.com write); Config
   ``PutConfigRule`` works without a configuration recorder (AWS refuses).
@@ -55,7 +66,8 @@ The response shapes follow the AWS API references cited beside each handler.
 The layer is split by concern: :mod:`.faults` (fault injection),
 :mod:`.protocols` (recognising calls, answers per protocol), :mod:`.moto_access`
 (calling moto), :mod:`.cloudtrail_layer` (event recording, LookupEvents) with
-:mod:`.trail_events` (the records), :mod:`.kms_layer` (rotation period),
+:mod:`.trail_events` (the records) and :mod:`.log_delivery` (records to
+CloudWatch Logs, metric filters and alarms), :mod:`.kms_layer` (rotation period),
 :mod:`.s3_layer` (SSE-KMS key state), :mod:`.config_layer` and
 :mod:`.iam_layer`. This module holds the WSGI dispatch and :class:`Sandbox`.
 """
