@@ -192,7 +192,11 @@ class ProcessSandbox:
         self.endpoint_url = ""
 
     def __enter__(self) -> ProcessSandbox:
-        command = [sys.executable, "-c", "from wizard.cli import main; raise SystemExit(main())"]
+        command = [
+            sys.executable,
+            "-c",
+            "from wizard.cli import main; raise SystemExit(main())",
+        ]
         self._process = subprocess.Popen(
             [*command, "sandbox", "--scenario", "empty"],
             stdout=subprocess.PIPE,
@@ -421,7 +425,12 @@ def _audit_process(argv: list[str]) -> float:
     Prowler can only be timed as a command, start-up included, so the audit is
     timed the same way for that comparison.
     """
-    command = [sys.executable, "-c", "from wizard.cli import main; raise SystemExit(main())", *argv]
+    command = [
+        sys.executable,
+        "-c",
+        "from wizard.cli import main; raise SystemExit(main())",
+        *argv,
+    ]
     start = time.perf_counter()
     done = subprocess.run(
         [*command, "--output", os.devnull],

@@ -399,7 +399,8 @@ def test_harbor_values_key_resolves_an_alias_to_the_key_arn(
     unset = reader.snapshot(result.values(), harbor_values_key="")
 
     assert by_alias.harbor_values_key == by_id.harbor_values_key == result.key_arn
-    assert unset.harbor_values_key is None
+    # A values.yaml that names no key: "" (None means no values.yaml at all).
+    assert unset.harbor_values_key == ""
 
 
 def test_audit_policy_covers_exactly_the_apis_the_readers_call(

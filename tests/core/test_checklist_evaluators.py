@@ -202,6 +202,7 @@ def base_snapshot(values: Values = VALUES) -> AccountSnapshot:
             True, "Wrote, read back and deleted a test object.", "p", True
         ),
         harbor_values_key=KEY_ARN,
+        harbor_values_encrypt=True,
     )
 
 
@@ -1050,3 +1051,21 @@ def test_irsa_needs_one_service_account_and_no_user(
     verdict = verdict_of(items["access_irsa"], snapshot, VALUES)
     assert verdict.status == "fail"
     assert words in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"harbor_values_encrypt": False}, "sends no encryption header"),
+        ({"harbor_values_key": ""}, "asks for SSE-S3 (AES256)"),
+    ],
+    ids=["encrypt-off", "encrypt-without-keyid"],
+)
+def test_harbor_values_key_fails_with_what_the_driver_asks_s3_for(
+    items: dict[str, Item], changes: dict[str, Any], expected: str
+) -> None:
+    snapshot, values = snap(**changes)(base_snapshot(), VALUES)
+    verdict = verdict_of(items["harbor_values_key"], snapshot, values, {})
+    assert verdict.status == "fail"
+    assert expected in verdict.reason
+    assert KEY_ARN in verdict.reason
