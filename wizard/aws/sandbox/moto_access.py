@@ -1,13 +1,15 @@
 """How the sandbox layer reaches moto: forward a request, or ask it in-process.
 
 :class:`MotoAccess` is the base of the layer's parts (:mod:`.cloudtrail_layer`,
-:mod:`.kms_layer`, :mod:`.s3_layer`, :mod:`.config_layer`, :mod:`.iam_layer`):
+:mod:`.kms_layer`, :mod:`.s3_layer`, :mod:`.config_layer`, :mod:`.iam_layer`,
+:mod:`.sns_layer`):
 the handlers look things up in moto as the caller would, and resolve who a
 caller and a key are. Some lookups have no API a caller could use and read
 moto's backends instead: how S3 stored an object (the key it is encrypted
 under), the state of a key in another account, and the trails, log groups and
 alarms CloudTrail and CloudWatch would act on for themselves
-(:mod:`.log_delivery`). Its state is set up by ``SandboxApp`` (:mod:`.server`).
+(:mod:`.log_delivery`), and the SNS subscriptions a confirmation concerns
+(:mod:`.sns_layer`). Its state is set up by ``SandboxApp`` (:mod:`.server`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from moto.kms.models import kms_backends
 from moto.logs.models import logs_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3.models import s3_backends
+from moto.sns.models import sns_backends
 from werkzeug.test import EnvironBuilder
 
 from wizard.aws.sandbox.protocols import Environ, _Call, _error, _Response
@@ -170,3 +173,14 @@ class MotoAccess:
     def _cloudwatch_backend(account: str, region: str) -> Any:
         """moto's CloudWatch (metrics and alarms) in ``account`` and ``region``."""
         return cloudwatch_backends[account][region]
+
+    @staticmethod
+    def _sns_subscriptions() -> list[Any]:
+        """moto's SNS subscriptions, of every account and region that has any."""
+        # Both levels hold only the accounts and regions moto has made.
+        return [
+            subscription
+            for account in list(sns_backends.values())
+            for backend in list(account.values())
+            for subscription in list(backend.subscriptions.values())
+        ]

@@ -46,7 +46,10 @@ class _Response:
         return data if isinstance(data, dict) else {}
 
     def with_json(self, data: Any) -> _Response:
-        body = json.dumps(data).encode()
+        return self.with_body(json.dumps(data).encode())
+
+    def with_body(self, body: bytes) -> _Response:
+        """The same status and headers around ``body``, its length updated."""
         headers = [(k, v) for k, v in self.headers if k.lower() != "content-length"]
         return _Response(
             self.status, [*headers, ("Content-Length", str(len(body)))], body

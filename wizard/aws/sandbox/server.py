@@ -11,6 +11,10 @@ other request goes to moto unchanged. Control endpoints, for tests and other pro
   ``DELETE /_sandbox/faults``;
 - ``POST /_sandbox/events/age`` with ``{"days": N}`` (N a number, 0 or more):
   move every recorded event N days into the past (:meth:`Sandbox.age_events`);
+- ``POST /_sandbox/sns/confirm`` with ``{"topic_arn": ..., "endpoint": ...}``
+  (each optional; an empty body confirms every pending subscription): confirm
+  the matching pending SNS subscriptions, as their recipients would, and say
+  how many (:meth:`Sandbox.confirm_subscriptions`);
 - ``POST /_sandbox/reset``.
 
 Measured against moto 5.2.5 with boto3/botocore 1.44, and what the layer does:
@@ -52,6 +56,26 @@ Measured against moto 5.2.5 with boto3/botocore 1.44, and what the layer does:
   :mod:`.filter_patterns`, :mod:`.alarm_state`). Not modelled: term and
   space-delimited patterns, ``defaultValue``, alarms over more than one period,
   a return to ``OK``, alarm actions, and delivery delay.
+- SNS: moto confirms every subscription at once (a real ARN everywhere,
+  ``PendingConfirmation`` "false") and ``GetTopicAttributes`` reports
+  ``SubscriptionsConfirmed`` and ``SubscriptionsPending`` as 0 always. In AWS
+  an ``email``, ``email-json``, ``http`` or ``https`` subscription waits for its
+  recipient. The layer keeps the new ones of those pending: ``Subscribe``
+  answers ``pending confirmation`` (the ARN with ``ReturnSubscriptionArn``),
+  the two List calls show ``PendingConfirmation`` for the ARN,
+  ``GetSubscriptionAttributes`` says ``PendingConfirmation`` "true", and the
+  topic's counts are counted from moto's subscriptions (:mod:`.sns_layer`).
+  There is no mail: confirm through the control endpoint, not with
+  ``ConfirmSubscription`` (moto answers it with a made-up ARN, changing
+  nothing). SQS and Lambda
+  subscriptions stay confirmed at once, as in AWS within one account; a
+  cross-account one (pending in AWS) is not modelled. Not modelled either:
+  moto still posts to a pending ``http``/``https`` endpoint on ``Publish`` (it
+  mails nothing), ``Unsubscribe`` deletes a pending subscription by the ARN
+  ``ReturnSubscriptionArn`` gave (the console cannot delete a pending one,
+  and AWS's API answer for it is not known here; confirmed ones are deleted
+  as moto does), pending ones never expire (AWS deletes them after 48 hours),
+  and ``SubscriptionsDeleted`` stays 0.
 - CloudTrail ``CreateTrail`` checks that the bucket exists but not its policy
   (AWS requires one that lets cloudtrail.amazonaws.com write); Config
   ``PutConfigRule`` works without a configuration recorder (AWS refuses).
@@ -68,8 +92,9 @@ The layer is split by concern: :mod:`.faults` (fault injection),
 (calling moto), :mod:`.cloudtrail_layer` (event recording, LookupEvents) with
 :mod:`.trail_events` (the records) and :mod:`.log_delivery` (records to
 CloudWatch Logs, metric filters and alarms), :mod:`.kms_layer` (rotation period),
-:mod:`.s3_layer` (SSE-KMS key state), :mod:`.config_layer` and
-:mod:`.iam_layer`. This module holds the WSGI dispatch and :class:`Sandbox`.
+:mod:`.s3_layer` (SSE-KMS key state), :mod:`.sns_layer` (pending
+subscriptions), :mod:`.config_layer` and :mod:`.iam_layer`. This module holds
+the WSGI dispatch and :class:`Sandbox`.
 """
 
 from __future__ import annotations
@@ -106,6 +131,7 @@ from wizard.aws.sandbox.protocols import (
     _Response,
 )
 from wizard.aws.sandbox.s3_layer import S3Layer
+from wizard.aws.sandbox.sns_layer import SnsLayer, confirm_filter
 from wizard.aws.sandbox.trail_events import _MAX_EVENTS, _Event, age_days
 
 __all__ = ["Fault", "FaultInjector", "Sandbox", "SandboxApp", "make_fault"]
@@ -113,7 +139,7 @@ __all__ = ["Fault", "FaultInjector", "Sandbox", "SandboxApp", "make_fault"]
 logger = logging.getLogger(__name__)
 
 
-class SandboxApp(KmsLayer, S3Layer, ConfigLayer, IamLayer):
+class SandboxApp(KmsLayer, S3Layer, ConfigLayer, IamLayer, SnsLayer):
     """The WSGI layer in front of moto (see the module docstring)."""
 
     def __init__(self) -> None:
@@ -122,6 +148,7 @@ class SandboxApp(KmsLayer, S3Layer, ConfigLayer, IamLayer):
         self._events: deque[_Event] = deque(maxlen=_MAX_EVENTS)
         self._rotation: dict[str, tuple[int, float]] = {}
         self._identities: dict[str, dict[str, str]] = {}
+        self._pending: set[str] = set()
         self.faults = FaultInjector()
         self.stopping = threading.Event()
         """Set on stop, so requests stalled by a delay fault wake up and end."""
@@ -144,13 +171,17 @@ class SandboxApp(KmsLayer, S3Layer, ConfigLayer, IamLayer):
         return self._handle(call).send(start_response)
 
     def reset(self) -> None:
-        """Forget everything: moto's state, events, rotation periods, faults."""
+        """Forget everything: moto's state and all the layer keeps.
+
+        Events, rotation periods, pending subscriptions and faults.
+        """
         environ = EnvironBuilder(method="POST", path="/moto-api/reset").get_environ()
         self._forward(environ)
         with self._lock:
             self._events.clear()
             self._rotation.clear()
             self._identities.clear()
+            self._pending.clear()
         self.faults.clear()
 
     def _handle(self, call: _Call) -> _Response:
@@ -181,6 +212,8 @@ class SandboxApp(KmsLayer, S3Layer, ConfigLayer, IamLayer):
             return self._kms(call)
         if call.service == "s3":
             return self._s3(call)
+        if call.service == "sns":
+            return self._sns(call)
         return self._forward(call.environ, call)
 
     # Control endpoints for tests and other processes.
@@ -209,6 +242,13 @@ class SandboxApp(KmsLayer, S3Layer, ConfigLayer, IamLayer):
             except ValueError as error:
                 return _plain(400, {"error": str(error)})
             return _plain(200, {"aged": self.age_events(days), "days": days})
+        if path == "/_sandbox/sns/confirm" and method == "POST":
+            try:
+                topic_arn, endpoint = confirm_filter(_json_body(environ))
+            except ValueError as error:
+                return _plain(400, {"error": str(error)})
+            confirmed = self.confirm_subscriptions(topic_arn, endpoint)
+            return _plain(200, {"confirmed": confirmed})
         return _plain(404, {"error": f"No sandbox endpoint {method} {path}."})
 
 
@@ -347,7 +387,7 @@ class Sandbox:
         self.app.faults.clear()
 
     def reset(self) -> None:
-        """Empty the sandbox: moto's resources, events, faults."""
+        """Empty the sandbox: moto's resources and all the layer keeps."""
         self.app.reset()
 
     def age_events(self, days: float) -> int:
@@ -363,6 +403,20 @@ class Sandbox:
             ValueError: ``days`` is negative or not a finite number.
         """
         return self.app.age_events(age_days({"days": days}))
+
+    def confirm_subscriptions(
+        self, topic_arn: str | None = None, endpoint: str | None = None
+    ) -> int:
+        """Confirm pending SNS subscriptions, as their recipients would.
+
+        Args:
+            topic_arn: only subscriptions to this topic; None for every topic.
+            endpoint: only this address or URL; None for every endpoint.
+
+        Returns:
+            How many were confirmed.
+        """
+        return self.app.confirm_subscriptions(topic_arn, endpoint)
 
     def environment(self) -> dict[str, str]:
         """Environment variables that point the AWS CLI and SDKs at the sandbox."""
