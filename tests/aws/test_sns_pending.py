@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.aws.conftest import ClientFactory
+from tests.aws.conftest import ClientFactory, Seeder
 from wizard.aws.sandbox import Sandbox
 
 EMAIL = "ops@example.com"
@@ -202,3 +202,18 @@ def test_reset_forgets_pending_subscriptions(sandbox: Sandbox, sns: Any) -> None
     assert _confirm(sandbox, b"") == (200, {"confirmed": 0})
     answer = sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=EMAIL)
     assert answer["SubscriptionArn"] == "pending confirmation"
+
+
+def test_the_hardened_scenarios_alarm_topic_has_a_confirmed_email(
+    seeded: Seeder, boto_client: ClientFactory
+) -> None:
+    result = seeded("hardened")
+    assert result.topic_arn is not None
+    sns = boto_client("sns")
+
+    subs = sns.list_subscriptions_by_topic(TopicArn=result.topic_arn)
+    listed = subs["Subscriptions"]
+
+    assert [s["Protocol"] for s in listed] == ["email"]
+    assert listed[0]["SubscriptionArn"].startswith(f"{result.topic_arn}:")
+    assert _counts(sns, result.topic_arn) == ("1", "0")

@@ -35,6 +35,7 @@ from typing import Any
 from wizard.aws.sandbox.seed_data import (
     ADMIN_ROLE,
     ADMIN_USER,
+    ALERT_EMAIL,
     BREAK_GLASS_ROLE,
     CIS_KEY_DISABLED_OR_DELETED,
     CONFIG_RULE,
@@ -59,6 +60,7 @@ from wizard.aws.sandbox.seed_resources import (
     _Aws,
     _bucket,
     _config_rule,
+    _confirm_subscription,
     _dashboard,
     _identities,
     _trail,
@@ -213,7 +215,12 @@ def _hardened(aws: _Aws, account: str) -> SeedResult:
     )
     kms.enable_key_rotation(KeyId=base.key_id, RotationPeriodInDays=ROTATION_DAYS)
     _trail(aws, account)
-    topic_arn = str(aws("sns").create_topic(Name=TOPIC_NAME)["TopicArn"])
+    sns = aws("sns")
+    topic_arn = str(sns.create_topic(Name=TOPIC_NAME)["TopicArn"])
+    # Someone must receive the alarms: an alarm on a topic nobody hears tells
+    # no one, and the audit says so.
+    sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=ALERT_EMAIL)
+    _confirm_subscription(aws, topic_arn, ALERT_EMAIL)  # pending until then
     _alarms(aws, base.key_arn, topic_arn)
     _config_rule(aws, _trail_bucket(account, aws.region))
     _dashboard(aws)

@@ -10,6 +10,9 @@ what is decided in :mod:`.seed`; names and documents come from
 from __future__ import annotations
 
 import json
+import logging
+import urllib.error
+import urllib.request
 from typing import Any
 
 import boto3
@@ -34,6 +37,8 @@ from wizard.aws.sandbox.seed_data import (
 )
 from wizard.core.regions import partition_of
 
+logger = logging.getLogger(__name__)
+
 
 class _Aws:
     """boto3 clients for one endpoint and region, with the sandbox's credentials."""
@@ -44,7 +49,7 @@ class _Aws:
             aws_secret_access_key="testing",
             region_name=region,
         )
-        self._endpoint = endpoint_url
+        self.endpoint_url = endpoint_url
         self._clients: dict[str, Any] = {}
         self.region = region
         self.partition = partition_of(region)
@@ -53,7 +58,7 @@ class _Aws:
         if service not in self._clients:
             self._clients[service] = self._session.client(
                 service,  # type: ignore[call-overload]
-                endpoint_url=self._endpoint,
+                endpoint_url=self.endpoint_url,
                 config=Config(retries={"mode": "standard", "max_attempts": 3}),
             )
         return self._clients[service]
@@ -225,6 +230,38 @@ def _cloudtrail_logs_role(aws: _Aws, account: str, group_arn: str) -> str:
         RoleName=name, PolicyName="WriteTrailLogs", PolicyDocument=_policy(write)
     )
     return arn
+
+
+def _confirm_subscription(aws: _Aws, topic_arn: str, endpoint: str) -> None:
+    """Confirm ``endpoint``'s pending subscription, as its recipient would.
+
+    The sandbox has no mail to click a link in: it takes the confirmation on
+    its control endpoint (:mod:`.sns_layer`). A plain moto server has none and
+    needs none, as it confirms every subscription by itself.
+
+    Raises:
+        RuntimeError: the sandbox had no such pending subscription.
+    """
+    body = json.dumps({"topic_arn": topic_arn, "endpoint": endpoint}).encode()
+    request = urllib.request.Request(
+        f"{aws.endpoint_url}/_sandbox/sns/confirm",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            confirmed = json.load(response)["confirmed"]
+    except urllib.error.HTTPError as error:
+        if error.code != 404:
+            raise
+        logger.debug("no sandbox SNS control endpoint at %s", aws.endpoint_url)
+        return
+    if confirmed != 1:
+        raise RuntimeError(
+            f"The sandbox confirmed {confirmed} subscriptions of {endpoint} "
+            f"to {topic_arn}, not 1."
+        )
 
 
 def _alarms(aws: _Aws, key_arn: str, topic_arn: str) -> None:
