@@ -41,6 +41,7 @@ from wizard.core.snapshot import (
     ProbeResult,
     Role,
     Rotation,
+    SnsTopic,
     Trail,
     Unknown,
     UserCredentials,
@@ -538,3 +539,46 @@ def test_in_fleet_keeps_customer_keys_and_leaves_out_doomed_ones(
     assert not reader.in_fleet(REGION, by_id[doomed])
     describes = [c for c in reader.calls if c.api == "kms:DescribeKey"]
     assert len(describes) == 3  # memoized: the snapshot that follows reuses it
+
+
+def test_the_topics_alarms_notify_are_read_with_their_subscribers(
+    seeded: Seeder, sandbox: Sandbox, boto_client: ClientFactory
+) -> None:
+    result = seeded("guide-as-written")
+    sns, cloudwatch = boto_client("sns"), boto_client("cloudwatch")
+    topic = str(sns.create_topic(Name="audit-topic")["TopicArn"])
+    cloudwatch.put_metric_alarm(
+        AlarmName="audit-alarm",
+        Namespace="CloudTrailMetrics",
+        MetricName="KmsKeyChanges",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[topic],
+    )
+
+    def read() -> tuple[SnsTopic, ...]:
+        return tuple(known(make_reader(sandbox).snapshot(result.values()).sns_topics))
+
+    assert read() == (SnsTopic(topic, confirmed=0, pending=0),)
+    queue = f"arn:aws:sqs:{REGION}:{result.account_id}:alerts"
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue)
+    assert read() == (SnsTopic(topic, confirmed=1, pending=0),)
+    sns.delete_topic(TopicArn=topic)
+    assert read() == (SnsTopic(topic, confirmed=0, pending=0, exists=False),)
+
+
+def test_denied_subscriptions_are_unknown_naming_the_permission(
+    seeded: Seeder, sandbox: Sandbox
+) -> None:
+    result = seeded("hardened")
+    sandbox.add_fault(
+        "sns", "ListSubscriptionsByTopic", "AuthorizationError", status=403
+    )
+
+    topics = make_reader(sandbox).snapshot(result.values()).sns_topics
+
+    assert isinstance(topics, Unknown) and topics.kind == "access_denied"
+    assert topics.permission == "sns:ListSubscriptionsByTopic"

@@ -46,6 +46,7 @@ from wizard.core.snapshot import (
     ProbeResult,
     Role,
     Rotation,
+    SnsTopic,
     Trail,
     Unknown,
     UserCredentials,
@@ -203,6 +204,7 @@ def base_snapshot(values: Values = VALUES) -> AccountSnapshot:
         ),
         harbor_values_key=KEY_ARN,
         harbor_values_encrypt=True,
+        sns_topics=(SnsTopic(TOPIC, confirmed=1, pending=0),),
     )
 
 
@@ -1069,3 +1071,72 @@ def test_harbor_values_key_fails_with_what_the_driver_asks_s3_for(
     assert verdict.status == "fail"
     assert expected in verdict.reason
     assert KEY_ARN in verdict.reason
+
+
+ALERT_ITEMS = (
+    "alarm_decrypt_failures",
+    "alarm_rotation_disabled",
+    "alarm_policy_changes",
+    "alarm_key_deletion",
+    "rotation_alarm",
+)
+
+
+@pytest.mark.parametrize(
+    ("topic", "expected"),
+    [
+        (SnsTopic(TOPIC, confirmed=0, pending=1), "nobody has confirmed yet"),
+        (SnsTopic(TOPIC, confirmed=0, pending=0), "which has no subscription"),
+        (SnsTopic(TOPIC, 0, 0, exists=False), "which does not exist"),
+    ],
+    ids=["pending", "no-subscription", "no-topic"],
+)
+def test_an_alarm_nobody_hears_alerts_no_one(
+    items: dict[str, Item], topic: SnsTopic, expected: str
+) -> None:
+    snapshot = replace(base_snapshot(), sns_topics=(topic,))
+    for item_id in ALERT_ITEMS:
+        verdict = verdict_of(items[item_id], snapshot, VALUES, {})
+        assert verdict.status == "fail", (item_id, verdict.reason)
+        assert expected in verdict.reason and "nobody is told" in verdict.reason
+
+
+def test_unread_subscriptions_make_the_alarm_items_unknown(
+    items: dict[str, Item],
+) -> None:
+    snapshot = replace(
+        base_snapshot(), sns_topics=denied("sns:ListSubscriptionsByTopic")
+    )
+    for item_id in ALERT_ITEMS:
+        verdict = verdict_of(items[item_id], snapshot, VALUES, {})
+        assert verdict.status == "unknown", (item_id, verdict.reason)
+        assert "sns:ListSubscriptionsByTopic" in verdict.reason
+
+
+def test_an_action_that_is_not_a_topic_acts_by_itself(
+    items: dict[str, Item],
+) -> None:
+    runbook = f"arn:aws:ssm:us-east-1:{ACCOUNT}:automation-definition/Page:1"
+    deaf = (SnsTopic(TOPIC, confirmed=0, pending=1),)
+    snapshot = replace(
+        base_snapshot(), sns_topics=deaf, alarms=alarms(actions=(TOPIC, runbook))
+    )
+    for item_id in ALERT_ITEMS:
+        verdict = verdict_of(items[item_id], snapshot, VALUES, {})
+        assert verdict.status == "pass", (item_id, verdict.reason)
+
+
+def test_an_event_rule_to_a_deaf_topic_watches_nothing(
+    items: dict[str, Item],
+) -> None:
+    deaf = (SnsTopic(TOPIC, confirmed=0, pending=0),)
+    snapshot = replace(
+        base_snapshot(),
+        sns_topics=deaf,
+        metric_filters=(),
+        alarms=(),
+        event_rules=(_rule(),),
+    )
+    verdict = verdict_of(items["alarm_key_deletion"], snapshot, VALUES, {})
+    assert verdict.status == "fail"
+    assert "EventBridge rule" in verdict.reason and "nobody is told" in verdict.reason

@@ -51,6 +51,7 @@ THROTTLED = frozenset(
 NOT_FOUND = frozenset(
     {"NotFoundException", "NoSuchBucket", "NoSuchEntity", "TrailNotFoundException"}
     | {"NoSuchKey", "ResourceNotFoundException", "NoSuchConfigRuleException"}
+    | {"NotFound"}  # SNS: the topic does not exist
 )
 UNSUPPORTED = frozenset(
     {"UnsupportedOperationException", "NotImplemented", "InvalidAction"}

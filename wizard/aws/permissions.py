@@ -60,6 +60,7 @@ MONITORING_ACTIONS = (
     "events:ListTargetsByRule",
     "iam:ListOpenIDConnectProviders",
     "logs:DescribeMetricFilters",
+    "sns:ListSubscriptionsByTopic",
 )
 PROBE_OBJECT_ACTIONS = (
     "s3:DeleteObject",

@@ -24,7 +24,7 @@ from typing import Any, Self, TypeVar
 
 from botocore.exceptions import BotoCoreError
 
-from wizard.aws import read_iam, read_kms, read_logging, read_s3
+from wizard.aws import read_iam, read_kms, read_logging, read_s3, read_sns
 from wizard.aws.api import _POOL, _TRACE, Api, _Trace
 from wizard.aws.errors import AwsError
 from wizard.aws.session import AwsTarget, Clients
@@ -308,6 +308,7 @@ def _field_reads(
         "oidc_providers": lambda: read_iam.oidc_providers(api, region),
         "policy_users": policy_users,
         "key_events": key_events,
+        "sns_topics": lambda: read_sns.notified_topics(api, region),
     }
 
 

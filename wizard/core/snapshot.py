@@ -165,6 +165,18 @@ class EventRule:
 
 
 @dataclass(frozen=True)
+class SnsTopic:
+    """An SNS topic that an alarm or a rule notifies, and who would hear it."""
+
+    arn: str
+    confirmed: int
+    """Subscriptions that receive what is published."""
+    pending: int
+    """Subscriptions still waiting for the recipient to confirm them."""
+    exists: bool = True
+
+
+@dataclass(frozen=True)
 class ConfigRule:
     name: str
     source_identifier: str
@@ -234,6 +246,9 @@ class AccountSnapshot:
     none), when a values.yaml was given."""
     harbor_values_encrypt: bool | None = None
     """The values.yaml's s3.encrypt, when a values.yaml was given."""
+    sns_topics: Read[tuple[SnsTopic, ...]] | None = None
+    """The SNS topics alarm actions and rule targets name, with their
+    subscriptions; None when this snapshot did not read them."""
     calls: tuple[ApiCall, ...] = ()
 
 

@@ -66,8 +66,9 @@ def _missing_email(ctx: PlanContext) -> tuple[str, ...]:
 def plan_alarms(ctx: PlanContext) -> Outcome:
     """Metric filters and alarms on the trail's log group, notifying the topic.
 
-    TODO: SNS subscriptions are not read into the snapshot, so an alarm whose
-    topic has no confirmed subscriber counts as in place (as in the audit).
+    An alarm counts as in place whether or not anyone has confirmed its
+    topic's e-mail subscription: confirming is the recipient's step. The audit's
+    alarm items fail until someone has (wizard.core.checklist.alerting).
     """
     if ctx.log_group is None:
         return "blocked", (

@@ -216,7 +216,9 @@ def alarms(
     ):
         if isinstance(read, Unknown):
             return _blocked(f"The {what} could not be read", read)
-    only_filters = replace(snapshot, event_rules=())
+    # Confirming the e-mail subscription is the recipient's step, not apply's:
+    # an alarm counts as in place here, and the audit says who hears it.
+    only_filters = replace(snapshot, event_rules=(), sns_topics=None)
     samples = tuple(e for w in watches for e in w.samples)
     check = alert_check(
         only_filters, samples, key_arn=names.key_arn, account=names.account
@@ -300,7 +302,7 @@ def event_rules(
     rules = snapshot.event_rules
     if isinstance(rules, Unknown):
         return _blocked("The EventBridge rules could not be read", rules)
-    only_rules = replace(snapshot, metric_filters=(), alarms=())
+    only_rules = replace(snapshot, metric_filters=(), alarms=(), sns_topics=None)
     samples = tuple(e for w in watches for e in w.samples)
     check = alert_check(
         only_rules, samples, key_arn=names.key_arn, account=names.account

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from wizard.core.arn import parse_arn
 from wizard.core.checklist.patterns import (
     PatternError,
     cloudtrail_record,
@@ -190,12 +191,16 @@ def _filters(
             for a in alarms
             if a.namespace == mf.metric_namespace and a.metric_name == mf.metric_name
         ]
-        acting = [a for a in watching if a.actions]
+        acting = [
+            a
+            for a in watching
+            if a.actions and _heard(snapshot, a.actions, check, f"alarm {a.name}")
+        ]
         if acting:
             check.watched[event.label] += [
                 f"alarm {a.name} on metric filter {mf.name}" for a in acting
             ]
-        else:
+        elif not any(a.actions for a in watching):
             check.problems.append(
                 f"metric filter {mf.name} matches {event.label}, but no alarm with "
                 f"an action watches {mf.metric_namespace}/{mf.metric_name}"
@@ -239,8 +244,54 @@ def _rules(
             check.problems.append(
                 f"EventBridge rule {rule.name} matches {event.label} but has no target"
             )
-        else:
+        elif _heard(snapshot, rule.targets, check, f"EventBridge rule {rule.name}"):
             check.watched[event.label].append(f"EventBridge rule {rule.name}")
+
+
+def _heard(
+    snapshot: AccountSnapshot, arns: Sequence[str], check: AlertCheck, who: str
+) -> bool:
+    """Whether what ``who`` sends to ``arns`` reaches anyone; why not into ``check``.
+
+    A target that is not an SNS topic (Lambda, SSM, Auto Scaling...) acts by
+    itself. A topic reaches someone only through a confirmed subscription: an
+    e-mail nobody confirmed receives nothing. A snapshot that did not read the
+    topics (``sns_topics`` None) leaves them as they are.
+    """
+    topics = snapshot.sns_topics
+    if topics is None or any(not _is_topic(arn) for arn in arns):
+        return True
+    if isinstance(topics, Unknown):
+        if topics not in check.unknowns:
+            check.unknowns.append(topics)
+        return False
+    by_arn = {t.arn: t for t in topics}
+    deaf = []
+    for arn in arns:
+        topic = by_arn.get(arn)
+        if topic is None:
+            check.unknowns.append(
+                Unknown("error", f"The subscriptions of SNS topic {arn} were not read.")
+            )
+            return False
+        if topic.confirmed:
+            return True
+        if not topic.exists:
+            deaf.append(f"SNS topic {arn}, which does not exist")
+        elif topic.pending:
+            deaf.append(
+                f"SNS topic {arn}, whose {topic.pending} subscription(s) nobody "
+                "has confirmed yet"
+            )
+        else:
+            deaf.append(f"SNS topic {arn}, which has no subscription")
+    check.problems.append(f"{who} notifies only {' and '.join(deaf)}: nobody is told")
+    return False
+
+
+def _is_topic(arn: str) -> bool:
+    parsed = parse_arn(arn)
+    return parsed is not None and parsed.service == "sns"
 
 
 def _bogus_alarms(snapshot: AccountSnapshot, check: AlertCheck) -> None:
