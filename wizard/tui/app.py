@@ -295,6 +295,12 @@ class WizardApp(AccountWorkers, App[int]):
             "Read the account and check every item again",
             self._rerun_checklist,
         )
+        if self._sandbox is not None:
+            yield SystemCommand(
+                "Sandbox: confirm the alarm e-mail",
+                "Play the recipient who clicks SNS's confirmation link (demo only)",
+                self._confirm_alarm_mail,
+            )
         yield SystemCommand(
             "Runbook: export",
             "Write the runbook and the policy files (the Export step has the path)",
@@ -312,6 +318,18 @@ class WizardApp(AccountWorkers, App[int]):
         pane = self.wizard.pane("export")
         if pane is not None:
             pane.run_when_ready("export")
+
+    def _confirm_alarm_mail(self) -> None:
+        # The sandbox has no mail: SNS subscriptions stay pending until this.
+        confirmed = self._sandbox.confirm_subscriptions()
+        if not confirmed:
+            self.notify("No SNS subscription is waiting for confirmation.")
+            return
+        self.notify(
+            f"Confirmed {confirmed} SNS subscription(s), as the recipient would "
+            "by clicking the link in SNS's e-mail. The checklist runs again."
+        )
+        self._rerun_checklist()
 
     def _rerun_checklist(self) -> None:
         self.account = replace(self.account, checklist_stale=True)
