@@ -77,6 +77,7 @@ sys.path.insert(0, str(TOP))
 
 from wizard.aws.readers import AccountReader  # noqa: E402
 from wizard.aws.sandbox import Sandbox, seed  # noqa: E402
+from wizard.aws.sandbox.server import sandbox_environment  # noqa: E402
 from wizard.cli import main as harbor_kms  # noqa: E402
 from wizard.core import store  # noqa: E402
 from wizard.core.snapshot import CallerIdentity  # noqa: E402
@@ -225,13 +226,7 @@ class ProcessSandbox:
             answer.read()
 
     def environment(self) -> dict[str, str]:
-        return {
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_REGION": self.region,
-        }
+        return sandbox_environment(self.endpoint_url, self.region)
 
 
 AnySandbox = Sandbox | ProcessSandbox

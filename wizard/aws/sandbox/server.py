@@ -134,7 +134,14 @@ from wizard.aws.sandbox.s3_layer import S3Layer
 from wizard.aws.sandbox.sns_layer import SnsLayer, confirm_filter
 from wizard.aws.sandbox.trail_events import _MAX_EVENTS, _Event, age_days
 
-__all__ = ["Fault", "FaultInjector", "Sandbox", "SandboxApp", "make_fault"]
+__all__ = [
+    "Fault",
+    "FaultInjector",
+    "Sandbox",
+    "SandboxApp",
+    "make_fault",
+    "sandbox_environment",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -420,10 +427,18 @@ class Sandbox:
 
     def environment(self) -> dict[str, str]:
         """Environment variables that point the AWS CLI and SDKs at the sandbox."""
-        return {
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_REGION": self.region,
-        }
+        return sandbox_environment(self.endpoint_url, self.region)
+
+
+def sandbox_environment(endpoint_url: str, region: str) -> dict[str, str]:
+    """The AWS CLI and SDK environment for a sandbox at ``endpoint_url``.
+
+    For a sandbox in this process or another one (``harbor-kms sandbox``).
+    """
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+    }
