@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from wizard.aws import read_logging
 from wizard.core.arn import parse_arn
-from wizard.core.snapshot import EventRule, Read, SnsTopic, Unknown
+from wizard.core.snapshot import Read, SnsTopic, Unknown
 
 if TYPE_CHECKING:
     from wizard.aws.readers import Api
@@ -36,7 +36,7 @@ def notified_topics(api: Api, region: str) -> Read[tuple[SnsTopic, ...]]:
     rules = read_logging.event_rules(api, region)
     if isinstance(rules, Unknown):
         return rules
-    arns = topic_arns([*(a.actions for a in alarms), *_targets(rules)])
+    arns = topic_arns([*(a.actions for a in alarms), *(r.targets for r in rules)])
     found = api.fan([partial(topic, api, arn) for arn in arns])
     for read in found:
         if isinstance(read, Unknown):
@@ -70,7 +70,3 @@ def topic(api: Api, arn: str) -> Read[SnsTopic]:
     subscriptions = [s for page in pages for s in page.get("Subscriptions", [])]
     pending = sum(1 for s in subscriptions if s.get("SubscriptionArn") == PENDING)
     return SnsTopic(arn, confirmed=len(subscriptions) - pending, pending=pending)
-
-
-def _targets(rules: Iterable[EventRule]) -> list[tuple[str, ...]]:
-    return [rule.targets for rule in rules]
