@@ -80,8 +80,24 @@ class Session:
                 os.environ[name] = value
         os.environ.pop("AWS_SESSION_TOKEN", None)
         os.environ.pop("AWS_PROFILE", None)
+        # moto keeps its accounts per process: start from an empty one, so a
+        # second demo in the same process seeds without clashes.
+        sandbox.reset()
         seeded = seed(sandbox.endpoint_url, "guide-as-written", sandbox.region)
         self.values = seeded.values()
+
+    @property
+    def demo(self) -> bool:
+        """Whether this session runs against its own demo sandbox."""
+        return self._sandbox is not None
+
+    def confirm_demo_mail(self) -> int | None:
+        """Confirm the sandbox's pending SNS subscriptions, as their recipient
+        would; None outside the demo (only the recipient can, in AWS)."""
+        if self._sandbox is None:
+            return None
+        confirmed: int = self._sandbox.confirm_subscriptions()
+        return confirmed
 
     def close(self) -> None:
         """Stop the demo sandbox, if one runs."""

@@ -35,6 +35,28 @@ def _needs_snapshot(session: Session, console: Console, what: str) -> bool:
     return True
 
 
+# Changes that subscribe an e-mail to the alarms' SNS topic.
+_MAILING = frozenset({"create-alarms", "create-event-rules"})
+
+
+def offer_demo_mail(session: Session, prompter: Prompter, console: Console) -> None:
+    """In the demo, offer to play the recipient of SNS's confirmation e-mail.
+
+    The sandbox sends no mail, so without this the alarm items fail for good.
+    """
+    question = (
+        "Demo: the sandbox sends no mail. Confirm the alarm e-mail subscription "
+        "now, as its recipient would by clicking SNS's link?"
+    )
+    if not session.demo:
+        return
+    if not prompter.confirm(question, True):
+        console.para("Left pending: the alarm items fail until it is confirmed.", "  ")
+        return
+    confirmed = session.confirm_demo_mail() or 0
+    console.para(f"Confirmed {confirmed} SNS subscription(s).", "  ")
+
+
 def apply(session: Session, prompter: Prompter, console: Console) -> None:
     """The plan, the lockout proof, and the apply once confirmed."""
     from wizard.core.apply.plan import make_plan
@@ -91,6 +113,8 @@ def run_apply(
         f"{result.message}".strip(),
         "  ",
     )
+    if any(c.id in _MAILING for c in plan.changes):
+        offer_demo_mail(session, prompter, console)
     if result.journal is not None:
         console.para(f"Journal: {result.journal}", "  ")
     for backup in result.backups:
