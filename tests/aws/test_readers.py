@@ -578,7 +578,11 @@ def test_denied_subscriptions_are_unknown_naming_the_permission(
         "sns", "ListSubscriptionsByTopic", "AuthorizationError", status=403
     )
 
-    topics = make_reader(sandbox).snapshot(result.values()).sns_topics
+    topics = known(make_reader(sandbox).snapshot(result.values()).sns_topics)
 
-    assert isinstance(topics, Unknown) and topics.kind == "access_denied"
-    assert topics.permission == "sns:ListSubscriptionsByTopic"
+    # Each topic says why it is unread; only what notifies it stays undecided.
+    (topic,) = topics
+    assert topic.arn == result.topic_arn
+    unread = topic.unread
+    assert unread is not None and unread.kind == "access_denied"
+    assert unread.permission == "sns:ListSubscriptionsByTopic"

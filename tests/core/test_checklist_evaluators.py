@@ -58,6 +58,7 @@ VALUES = guide_values()
 KEY_ARN = VALUES.key_arn
 T0 = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:harbor-kms-alerts"
+OTHER_ACCOUNT = "210987654321"
 LOG_GROUP = "/aws/cloudtrail/harbor-kms-audit-trail"
 TRAIL_BUCKET = f"harbor-kms-cloudtrail-{ACCOUNT}"
 ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
@@ -1140,3 +1141,22 @@ def test_an_event_rule_to_a_deaf_topic_watches_nothing(
     verdict = verdict_of(items["alarm_key_deletion"], snapshot, VALUES, {})
     assert verdict.status == "fail"
     assert "EventBridge rule" in verdict.reason and "nobody is told" in verdict.reason
+
+
+def test_an_unreadable_topic_leaves_only_its_alarms_undecided(
+    items: dict[str, Item],
+) -> None:
+    other = f"arn:aws:sns:us-east-1:{OTHER_ACCOUNT}:central-alerts"
+    unread = SnsTopic(other, 0, 0, unread=denied("sns:ListSubscriptionsByTopic"))
+    heard = SnsTopic(TOPIC, confirmed=1, pending=0)
+    only_other = replace(
+        base_snapshot(), sns_topics=(unread,), alarms=alarms(actions=(other,))
+    )
+    both = replace(
+        base_snapshot(), sns_topics=(unread, heard), alarms=alarms((other, TOPIC))
+    )
+    for item_id in ALERT_ITEMS:
+        verdict = verdict_of(items[item_id], only_other, VALUES, {})
+        assert verdict.status == "unknown", (item_id, verdict.reason)
+        assert "sns:ListSubscriptionsByTopic" in verdict.reason
+        assert verdict_of(items[item_id], both, VALUES, {}).status == "pass"

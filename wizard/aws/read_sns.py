@@ -37,11 +37,7 @@ def notified_topics(api: Api, region: str) -> Read[tuple[SnsTopic, ...]]:
     if isinstance(rules, Unknown):
         return rules
     arns = topic_arns([*(a.actions for a in alarms), *(r.targets for r in rules)])
-    found = api.fan([partial(topic, api, arn) for arn in arns])
-    for read in found:
-        if isinstance(read, Unknown):
-            return read
-    return tuple(t for t in found if isinstance(t, SnsTopic))
+    return tuple(api.fan([partial(topic, api, arn) for arn in arns]))
 
 
 def topic_arns(actions: Iterable[Iterable[str]]) -> list[str]:
@@ -56,8 +52,12 @@ def topic_arns(actions: Iterable[Iterable[str]]) -> list[str]:
     )
 
 
-def topic(api: Api, arn: str) -> Read[SnsTopic]:
-    """One topic's subscriptions, confirmed and pending; a missing topic has none."""
+def topic(api: Api, arn: str) -> SnsTopic:
+    """One topic's subscriptions, confirmed and pending; a missing topic has none.
+
+    A topic whose subscriptions cannot be read (another account's, a denied
+    call) says why, so only what notifies it stays undecided.
+    """
     parsed = parse_arn(arn)
     region = parsed.region if parsed else None
     pages = api.pages(
@@ -66,7 +66,7 @@ def topic(api: Api, arn: str) -> Read[SnsTopic]:
     if isinstance(pages, Unknown):
         if pages.kind == "not_found":
             return SnsTopic(arn, confirmed=0, pending=0, exists=False)
-        return pages
+        return SnsTopic(arn, confirmed=0, pending=0, unread=pages)
     subscriptions = [s for page in pages for s in page.get("Subscriptions", [])]
     pending = sum(1 for s in subscriptions if s.get("SubscriptionArn") == PENDING)
     return SnsTopic(arn, confirmed=len(subscriptions) - pending, pending=pending)

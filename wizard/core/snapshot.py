@@ -174,6 +174,9 @@ class SnsTopic:
     pending: int
     """Subscriptions still waiting for the recipient to confirm them."""
     exists: bool = True
+    unread: Unknown | None = None
+    """Why the subscriptions could not be read (another account's topic, a
+    denied call); the counts mean nothing then."""
 
 
 @dataclass(frozen=True)

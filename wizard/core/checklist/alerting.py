@@ -266,14 +266,18 @@ def _heard(
             check.unknowns.append(topics)
         return False
     by_arn = {t.arn: t for t in topics}
-    deaf = []
+    deaf, undecided = [], False
     for arn in arns:
         topic = by_arn.get(arn)
-        if topic is None:
-            check.unknowns.append(
-                Unknown("error", f"The subscriptions of SNS topic {arn} were not read.")
+        unread = topic.unread if topic is not None else None
+        if topic is None or unread is not None:
+            why = unread or Unknown(
+                "error", f"The subscriptions of SNS topic {arn} were not read."
             )
-            return False
+            if why not in check.unknowns:
+                check.unknowns.append(why)
+            undecided = True
+            continue
         if topic.confirmed:
             return True
         if not topic.exists:
@@ -285,7 +289,10 @@ def _heard(
             )
         else:
             deaf.append(f"SNS topic {arn}, which has no subscription")
-    check.problems.append(f"{who} notifies only {' and '.join(deaf)}: nobody is told")
+    if not undecided:
+        check.problems.append(
+            f"{who} notifies only {' and '.join(deaf)}: nobody is told"
+        )
     return False
 
 
