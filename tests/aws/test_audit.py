@@ -73,6 +73,12 @@ def run(sandbox: Sandbox, *argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def _item(out: str, item_id: str) -> dict[str, Any]:
+    """One item of a ``--format json`` audit."""
+    items: list[dict[str, Any]] = json.loads(out)["items"]
+    return next(i for i in items if i["id"] == item_id)
+
+
 def statuses(document: dict[str, Any]) -> dict[str, str]:
     return {item["id"]: item["status"] for item in document["items"]}
 
@@ -171,7 +177,7 @@ def test_attestations_in_the_config_are_reported(
     entry = {"by": "alice", "at": "2026-12-03T10:00:00+00:00", "note": "wiki"}
     config = _config(tmp_path, result, attestations={"rotation_documented": entry})
     _, out, _ = run(sandbox, "--config", str(config), "--format", "json")
-    item = next(i for i in json.loads(out)["items"] if i["id"] == "rotation_documented")
+    item = _item(out, "rotation_documented")
     assert item["status"] == "attested"
     assert "alice" in item["reason"]
 
@@ -201,7 +207,7 @@ def test_denied_rotation_status_is_unknown_naming_the_permission(
     code, out, err = run(
         sandbox, "--config", str(_config(tmp_path, result)), "--format", "json"
     )
-    item = next(i for i in json.loads(out)["items"] if i["id"] == "rotation_enabled")
+    item = _item(out, "rotation_enabled")
     assert item["status"] == "unknown"
     assert "kms:GetKeyRotationStatus" in item["reason"]
     assert code == 0, err
@@ -464,7 +470,7 @@ def test_harbor_values_naming_another_key_fail(
         "--format",
         "json",
     )
-    item = next(i for i in json.loads(out)["items"] if i["id"] == "harbor_values_key")
+    item = _item(out, "harbor_values_key")
     assert item["status"] == "fail", item["reason"]
     assert result.extra_key_ids[0] in item["reason"]
 
@@ -496,7 +502,7 @@ def test_harbor_values_that_do_not_name_the_key_fail_with_what_s3_does(
         "--format",
         "json",
     )
-    item = next(i for i in json.loads(out)["items"] if i["id"] == "harbor_values_key")
+    item = _item(out, "harbor_values_key")
     assert item["status"] == "fail", item["reason"]
     assert expected in item["reason"]
     assert item["evidence"][0]["fields"]["encrypt"] is encrypt
@@ -515,7 +521,7 @@ def test_harbor_values_naming_this_key_pass(
         "--format",
         "json",
     )
-    item = next(i for i in json.loads(out)["items"] if i["id"] == "harbor_values_key")
+    item = _item(out, "harbor_values_key")
     assert item["status"] == "pass", item["reason"]
 
 
